@@ -1,0 +1,29 @@
+"""The project's exception tree. Vendor errors are wrapped in these (``raise ... from exc``)."""
+
+
+class VoiceError(Exception):
+    """Base class for every error the service raises on purpose."""
+
+
+class ConfigError(VoiceError):
+    """A setting or file is wrong; the message says how to fix it. Raised at start-up."""
+
+
+class IntentFileError(ConfigError):
+    """An intent or policy file is invalid; the message names the file and line."""
+
+
+class SpeechError(VoiceError):
+    """Speech-to-text or text-to-speech failed for one utterance."""
+
+
+class AudioFormatError(SpeechError):
+    """Audio bytes could not be decoded (not WAV, unsupported encoding, empty)."""
+
+
+class RecordingUnavailable(VoiceError):
+    """A caller recording could not be downloaded after the allowed retries."""
+
+
+class StoreError(VoiceError):
+    """The database refused or failed an operation."""
