@@ -1,0 +1,143 @@
+"""The store for async code: the same methods as ``Store``, run in worker threads.
+
+Each call is one ``asyncio.to_thread``, so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from voice.store.models import TransferRecord
+from voice.store.repo import Store
+
+
+class AsyncStore:
+    def __init__(self, store: Store) -> None:
+        self.sync = store
+
+    @classmethod
+    def from_url(cls, url: str) -> AsyncStore:
+        return cls(Store(url))
+
+    async def create_all(self) -> None:
+        await asyncio.to_thread(self.sync.create_all)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
+
+    async def open_call(
+        self,
+        call_sid: str,
+        *,
+        account_sid: str,
+        from_number: str,
+        to_number: str,
+        direction: str,
+        status: str,
+    ) -> bool:
+        return await asyncio.to_thread(
+            self.sync.open_call,
+            call_sid,
+            account_sid=account_sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            status=status,
+        )
+
+    async def get_state(self, call_sid: str) -> tuple[str, dict[str, Any]] | None:
+        return await asyncio.to_thread(self.sync.get_state, call_sid)
+
+    async def save_state(self, call_sid: str, phase: str, state: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(self.sync.save_state, call_sid, phase, state)
+
+    async def apply_status(
+        self, call_sid: str, *, status: str, sequence: int | None, duration_s: int | None
+    ) -> bool:
+        return await asyncio.to_thread(
+            self.sync.apply_status,
+            call_sid,
+            status=status,
+            sequence=sequence,
+            duration_s=duration_s,
+        )
+
+    async def add_turn(
+        self,
+        call_sid: str,
+        *,
+        speaker: str,
+        kind: str,
+        text: str,
+        intent: str | None = None,
+        confidence: float | None = None,
+        timings: Mapping[str, float] | None = None,
+        recording_url: str | None = None,
+    ) -> int:
+        return await asyncio.to_thread(
+            self.sync.add_turn,
+            call_sid,
+            speaker=speaker,
+            kind=kind,
+            text=text,
+            intent=intent,
+            confidence=confidence,
+            timings=timings,
+            recording_url=recording_url,
+        )
+
+    async def add_transfer(self, call_sid: str, *, reason: str, target: str | None) -> int:
+        return await asyncio.to_thread(
+            self.sync.add_transfer, call_sid, reason=reason, target=target
+        )
+
+    async def update_transfer(
+        self,
+        transfer_id: int,
+        *,
+        status: str,
+        dial_call_sid: str | None = None,
+        duration_s: int | None = None,
+    ) -> None:
+        await asyncio.to_thread(
+            self.sync.update_transfer,
+            transfer_id,
+            status=status,
+            dial_call_sid=dial_call_sid,
+            duration_s=duration_s,
+        )
+
+    async def latest_transfer(self, call_sid: str) -> TransferRecord | None:
+        return await asyncio.to_thread(self.sync.latest_transfer, call_sid)
+
+    async def add_voicemail(
+        self,
+        call_sid: str,
+        *,
+        recording_url: str,
+        recording_sid: str | None,
+        duration_s: int,
+        transcript: str | None,
+    ) -> int:
+        return await asyncio.to_thread(
+            self.sync.add_voicemail,
+            call_sid,
+            recording_url=recording_url,
+            recording_sid=recording_sid,
+            duration_s=duration_s,
+            transcript=transcript,
+        )
+
+    async def get_reply(self, key: str) -> str | None:
+        return await asyncio.to_thread(self.sync.get_reply, key)
+
+    async def put_reply(self, key: str, body: str) -> None:
+        await asyncio.to_thread(self.sync.put_reply, key, body)
+
+    async def list_calls(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.sync.list_calls, limit=limit, offset=offset)
+
+    async def get_call(self, call_sid: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self.sync.get_call, call_sid)

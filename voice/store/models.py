@@ -1,0 +1,214 @@
+"""Database tables: calls, turns, transfers, voicemails and stored webhook replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+"""Twilio call statuses after which a call is over; a later non-terminal status never wins."""
+
+INITIAL_PHASE = "greeting"
+"""Phase of a call row the dialog core has not touched yet."""
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as naive
+    UTC and get their ``tzinfo`` back on the way out. Naive input is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: _JSON}
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_started_at", "started_at"),)
+
+    call_sid: Mapped[str] = mapped_column(primary_key=True)
+    account_sid: Mapped[str] = mapped_column(default="")
+    from_number: Mapped[str] = mapped_column(default="")
+    to_number: Mapped[str] = mapped_column(default="")
+    direction: Mapped[str] = mapped_column(default="")
+    status: Mapped[str]
+    status_sequence: Mapped[int | None]
+    phase: Mapped[str] = mapped_column(default=INITIAL_PHASE)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    duration_s: Mapped[int | None]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "call_sid": self.call_sid,
+            "from": self.from_number,
+            "to": self.to_number,
+            "direction": self.direction,
+            "status": self.status,
+            "phase": self.phase,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": _iso(self.ended_at),
+            "duration_s": self.duration_s,
+        }
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("call_sid", "seq", name="uq_turns_call_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.call_sid", ondelete="CASCADE"))
+    seq: Mapped[int]
+    speaker: Mapped[str]
+    kind: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None]
+    confidence: Mapped[float | None]
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "speaker": self.speaker,
+            "kind": self.kind,
+            "text": self.text,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "timings": self.timings,
+            "recording_url": self.recording_url,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(
+        ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None]
+    status: Mapped[str]
+    dial_call_sid: Mapped[str | None]
+    duration_s: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def record(self) -> TransferRecord:
+        return TransferRecord(
+            id=self.id,
+            call_sid=self.call_sid,
+            reason=self.reason,
+            target=self.target,
+            status=self.status,
+            dial_call_sid=self.dial_call_sid,
+            duration_s=self.duration_s,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(
+        ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True
+    )
+    recording_url: Mapped[str] = mapped_column(Text)
+    recording_sid: Mapped[str | None] = mapped_column(unique=True)
+    duration_s: Mapped[int]
+    transcript: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recording_url": self.recording_url,
+            "recording_sid": self.recording_sid,
+            "duration_s": self.duration_s,
+            "transcript": self.transcript,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class WebhookReply(Base):
+    __tablename__ = "webhook_replies"
+
+    key: Mapped[str] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    id: int
+    call_sid: str
+    reason: str
+    target: str | None
+    status: str
+    dial_call_sid: str | None
+    duration_s: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "target": self.target,
+            "status": self.status,
+            "dial_call_sid": self.dial_call_sid,
+            "duration_s": self.duration_s,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
