@@ -1,0 +1,138 @@
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from faster_whisper.transcribe import Segment
+
+from tests.speech.conftest import tone
+from voice.errors import ConfigError, SpeechError
+from voice.speech.audio import Audio
+from voice.speech.codecs import to_phone_quality
+from voice.speech.stt import SpeechToText, Transcript, WhisperSTT, _combine
+from voice.speech.tts import PiperTTS
+
+PHRASES = [
+    ("I'd like to check the status of my order, please.", ["status", "order"]),
+    ("Can I speak to a human agent?", ["speak", "human", "agent"]),
+    ("What are your opening hours on Saturday?", ["opening", "hours", "saturday"]),
+    ("I want to cancel my subscription.", ["cancel", "subscription"]),
+]
+
+
+async def timed(stt: SpeechToText, audio: Audio, label: str) -> Transcript:
+    started = time.perf_counter()
+    result = await stt.transcribe(audio)
+    print(f"whisper {label}: {time.perf_counter() - started:.3f} s -> {result.text!r}")
+    return result
+
+
+@pytest.mark.parametrize(("sentence", "words"), PHRASES)
+async def test_transcribes_phone_quality_speech(
+    whisper: WhisperSTT, piper: PiperTTS, sentence: str, words: list[str]
+) -> None:
+    caller = to_phone_quality(await piper.synthesize(sentence))
+    result = await timed(whisper, caller, sentence)
+    for word in words:
+        assert word in result.text.lower()
+    assert not result.no_speech
+    assert 0.3 < result.confidence <= 1.0
+    assert result.duration_s == pytest.approx(caller.duration_s)
+
+
+async def test_short_yes_is_kept(whisper: WhisperSTT, piper: PiperTTS) -> None:
+    result = await timed(whisper, to_phone_quality(await piper.synthesize("Yes.")), "yes")
+    assert "yes" in result.text.lower()
+
+
+def white_noise(seconds: float, level: float) -> Audio:
+    rng = np.random.default_rng(7)
+    samples = np.clip(rng.normal(0, level * 32767, int(seconds * 8000)), -32768, 32767)
+    return Audio(samples.astype(np.int16), 8000)
+
+
+NON_SPEECH = {
+    "silence": Audio(np.zeros(16000 * 2, np.int16), 16000),
+    "tone 440 Hz": tone(440, 2.0),
+    "tone at phone quality": to_phone_quality(tone(440, 2.0, rate=22050)),
+    "loud white noise": white_noise(2.0, 0.3),
+    "quiet white noise": white_noise(2.0, 0.01),
+}
+
+
+@pytest.mark.parametrize("label", NON_SPEECH)
+async def test_non_speech_gives_empty_text(whisper: WhisperSTT, label: str) -> None:
+    audio = NON_SPEECH[label]
+    result = await timed(whisper, audio, label)
+    assert result == Transcript("", 0.0, audio.duration_s, no_speech=True)
+
+
+@pytest.mark.parametrize("samples", [0, 1, 800])
+async def test_empty_or_very_short_audio_skips_the_model(
+    executor: ThreadPoolExecutor, samples: int
+) -> None:
+    unloaded = WhisperSTT("never-loaded", executor=executor)  # transcribe would raise
+    result = await unloaded.transcribe(Audio(np.ones(samples, np.int16), 8000))
+    assert result == Transcript("", 0.0, samples / 8000, no_speech=True)
+
+
+async def test_event_loop_stays_free(whisper: WhisperSTT, piper: PiperTTS) -> None:
+    caller = to_phone_quality(
+        await piper.synthesize("Please transfer me to the billing department.")
+    )
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.perf_counter()
+    result = await whisper.transcribe(caller)
+    elapsed = time.perf_counter() - started
+    ticker.cancel()
+    assert "billing" in result.text.lower()
+    # The loop kept running while Whisper decoded (at least a third of the possible ticks).
+    assert ticks >= elapsed / 0.005 / 3
+
+
+def segment(text: str, no_speech: float, logprob: float, ratio: float = 1.0) -> Segment:
+    return Segment(0, 0, 0.0, 1.0, text, [], logprob, ratio, no_speech, None, 0.0)
+
+
+# Segments as Whisper returns them when audio slips past the VAD (values measured on tiny.en
+# with the VAD off: a 440 Hz tone gives " Beep beep ..." with no_speech_prob 0.78).
+@pytest.mark.parametrize(
+    ("segments", "text"),
+    [
+        ([segment(" Beep beep beep beep beep beep", 0.777, -0.135, 3.1)], ""),
+        ([segment(" Hello there.", 0.7, -0.2)], ""),
+        ([segment(" Thank you.", 0.35, -0.5)], ""),
+        ([segment(" Thank you.", 0.1, -1.4)], ""),
+        ([segment(" Thank you.", 0.106, -0.523)], "Thank you."),
+        ([segment(" Yes.", 0.135, -0.547)], "Yes."),
+        ([segment(" Check my", 0.02, -0.3), segment(" order.", 0.03, -0.3)], "Check my order."),
+        ([segment(" ", 0.0, -0.1)], ""),
+    ],
+)
+def test_segment_filter(segments: list[Segment], text: str) -> None:
+    kept, confidence = _combine(segments)
+    assert kept == text
+    assert (confidence > 0) == bool(text)
+
+
+async def test_transcribe_before_load_is_a_speech_error(executor: ThreadPoolExecutor) -> None:
+    with pytest.raises(SpeechError, match="before load"):
+        await WhisperSTT("never-loaded", executor=executor).transcribe(tone(440, 1.0))
+
+
+def test_unloadable_model_folder_is_a_config_error(
+    executor: ThreadPoolExecutor, tmp_path: Path
+) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="could not load Whisper model"):
+        WhisperSTT(str(tmp_path), executor=executor).load()

@@ -1,0 +1,190 @@
+"""Speech-to-text: the SpeechToText interface and its faster-whisper engine.
+
+Whisper runs in a caller-supplied executor: both ``model.transcribe`` and the consumption
+of its lazy segment generator (where the decoding actually happens) stay off the event loop.
+Non-speech input (silence, tones, noise) is removed by the VAD filter and, should anything
+slip through, by dropping segments Whisper itself marks as non-speech or looping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from voice.errors import ConfigError, SpeechError
+from voice.speech.audio import Audio
+from voice.speech.codecs import for_whisper
+from voice.speech.models import BUNDLED_WHISPER
+
+MIN_AUDIO_S = 0.15
+"""Shorter audio (seconds) is not sent to the model: no word fits in it."""
+
+NO_SPEECH_DROP = 0.6
+"""A segment whose no-speech probability exceeds this is dropped whatever its text."""
+COMPRESSION_DROP = 2.4
+"""A segment whose gzip compression ratio exceeds this is a repetition loop; dropped."""
+
+# Phrases tiny/base models produce from non-speech (learned from subtitle credits). Dropped
+# only when the segment also looks doubtful, because a caller may really say "thank you".
+_HALLUCINATIONS = frozenset(
+    {
+        "thank you",
+        "thanks for watching",
+        "thank you for watching",
+        "thank you so much for watching",
+        "please subscribe",
+        "subtitles by the amaraorg community",
+        "you",
+        "bye",
+        "so",
+        "beep",
+    }
+)
+_DOUBTFUL_NO_SPEECH = 0.3
+_DOUBTFUL_LOGPROB = -1.0
+
+_VAD_PARAMETERS = {
+    "threshold": 0.5,
+    "min_speech_duration_ms": 150,  # ignore clicks and line pops
+    "min_silence_duration_ms": 500,  # phone turns are short; split at half-second pauses
+    "speech_pad_ms": 200,
+}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said in one utterance."""
+
+    text: str
+    confidence: float  # 0..1: exp(avg_logprob) weighted by segment length; 0 when empty
+    duration_s: float  # length of the audio given, seconds
+    no_speech: bool  # True when nothing voiced was found (text is then "")
+
+
+class SpeechToText(Protocol):
+    """One utterance of audio in, its transcript out."""
+
+    async def transcribe(self, audio: Audio) -> Transcript: ...
+
+
+class WhisperSTT:
+    """faster-whisper on the CPU (int8), run in a thread pool executor.
+
+    ``model`` is a folder or faster-whisper model name, already resolved by
+    ``voice.speech.models.resolve_whisper_model``. ``language`` defaults to English for
+    English-only models and to detection otherwise. ``num_workers`` > 1 lets that many
+    transcriptions decode in parallel when the executor has as many threads.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        executor: Executor,
+        cpu_threads: int = 2,
+        num_workers: int = 1,
+        beam_size: int = 1,
+        language: str | None = None,
+    ) -> None:
+        self._model_name = model
+        self._executor = executor
+        self._cpu_threads = cpu_threads
+        self._num_workers = num_workers
+        self._beam_size = beam_size
+        self._language = language
+        self._model: Any = None
+
+    def load(self) -> None:
+        """Load the model (about a second for tiny.en). Call once at start-up."""
+        from faster_whisper import WhisperModel
+
+        try:
+            self._model = WhisperModel(
+                self._model_name,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=self._cpu_threads,
+                num_workers=self._num_workers,
+            )
+        except Exception as exc:
+            raise ConfigError(
+                f"could not load Whisper model {self._model_name!r} ({exc}): use "
+                f"{BUNDLED_WHISPER!r}, a faster-whisper model name, or a CTranslate2 model folder."
+            ) from exc
+        if self._language is None and self._english_only():
+            self._language = "en"
+
+    def _english_only(self) -> bool:
+        name = os.path.basename(os.path.normpath(self._model_name))
+        multilingual = getattr(self._model.model, "is_multilingual", True)
+        return name.endswith(".en") or not multilingual
+
+    async def transcribe(self, audio: Audio) -> Transcript:
+        """Transcribe one utterance; empty text and ``no_speech`` when nothing was said."""
+        if audio.duration_s < MIN_AUDIO_S:
+            return Transcript("", 0.0, audio.duration_s, no_speech=True)
+        if self._model is None:
+            raise SpeechError("WhisperSTT.transcribe called before load()")
+        loop = asyncio.get_running_loop()
+        try:
+            text, confidence = await loop.run_in_executor(self._executor, self._decode, audio)
+        except SpeechError:
+            raise
+        except Exception as exc:
+            raise SpeechError(
+                f"Whisper failed on {audio.duration_s:.2f} s of audio: {exc}"
+            ) from exc
+        return Transcript(text, confidence, audio.duration_s, no_speech=not text)
+
+    def _decode(self, audio: Audio) -> tuple[str, float]:
+        """Runs in the executor: resample, transcribe, consume segments. (text, confidence)."""
+        segments, _info = self._model.transcribe(
+            for_whisper(audio),
+            language=self._language,
+            beam_size=self._beam_size,
+            temperature=0.0,  # no fallback: on non-speech it multiplies the decoding time
+            condition_on_previous_text=False,
+            no_speech_threshold=NO_SPEECH_DROP,
+            log_prob_threshold=-1.0,
+            compression_ratio_threshold=COMPRESSION_DROP,
+            max_new_tokens=128,
+            vad_filter=True,
+            vad_parameters=_VAD_PARAMETERS,
+        )
+        return _combine(segments)
+
+
+def _combine(segments: Iterable[Any]) -> tuple[str, float]:
+    """Join the kept segments' text; confidence weighted by segment length."""
+    texts: list[str] = []
+    weighted = 0.0
+    total = 0.0
+    for segment in segments:
+        text = segment.text.strip()
+        if not text or _is_noise(segment, text):
+            continue
+        length = max(float(segment.end - segment.start), 1e-3)
+        texts.append(text)
+        weighted += math.exp(min(float(segment.avg_logprob), 0.0)) * length
+        total += length
+    if not texts:
+        return "", 0.0
+    return " ".join(texts), float(np.clip(weighted / total, 0.0, 1.0))
+
+
+def _is_noise(segment: Any, text: str) -> bool:
+    if segment.no_speech_prob > NO_SPEECH_DROP or segment.compression_ratio > COMPRESSION_DROP:
+        return True
+    normalized = re.sub(r"[^a-z ]", "", text.lower()).strip()
+    doubtful = (
+        segment.no_speech_prob > _DOUBTFUL_NO_SPEECH or segment.avg_logprob < _DOUBTFUL_LOGPROB
+    )
+    return normalized in _HALLUCINATIONS and doubtful

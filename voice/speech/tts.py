@@ -1,0 +1,79 @@
+"""Text-to-speech: the TextToSpeech interface and its Piper engine."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voice.errors import ConfigError, SpeechError
+from voice.speech.audio import Audio
+from voice.speech.models import BUNDLED_VOICE
+
+
+class TextToSpeech(Protocol):
+    """Text in, mono int16 audio out (at the engine's own rate)."""
+
+    @property
+    def name(self) -> str:
+        """Stable identity of engine and voice for cache keys, e.g. ``"piper:en_US-joe-medium"``."""
+        ...
+
+    async def synthesize(self, text: str) -> Audio: ...
+
+
+class PiperTTS:
+    """A Piper voice (ONNX, CPU), synthesizing in a caller-supplied executor.
+
+    Piper serializes its phonemizer internally, so concurrent calls from pool threads are safe.
+    """
+
+    def __init__(self, model_path: str, config_path: str, *, executor: Executor) -> None:
+        self._model_path = model_path
+        self._config_path = config_path
+        self._executor = executor
+        self._voice: Any = None
+        self._name = "piper:" + Path(model_path).name.removesuffix(".onnx")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def load(self) -> None:
+        """Load the voice (about half a second). Call once at start-up."""
+        from piper import PiperVoice
+
+        try:
+            self._voice = PiperVoice.load(self._model_path, config_path=self._config_path)
+        except Exception as exc:
+            raise ConfigError(
+                f"could not load Piper voice {self._model_path} ({exc}): use "
+                f"{BUNDLED_VOICE!r} or a voice .onnx file with its .onnx.json beside it."
+            ) from exc
+
+    async def synthesize(self, text: str) -> Audio:
+        """Speak ``text``; all sentences concatenated at the voice's rate (22050 Hz for joe)."""
+        if self._voice is None:
+            raise SpeechError("PiperTTS.synthesize called before load()")
+        if not text.strip():
+            raise SpeechError("cannot synthesize empty text")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, self._render, text.strip())
+        except SpeechError:
+            raise
+        except Exception as exc:
+            raise SpeechError(f"Piper failed on {text[:60]!r}: {exc}") from exc
+
+    def _render(self, text: str) -> Audio:
+        chunks = list(self._voice.synthesize(text))
+        if not chunks:
+            raise SpeechError(f"Piper produced no audio for {text[:60]!r}")
+        rates = {int(chunk.sample_rate) for chunk in chunks}
+        if len(rates) != 1:
+            raise SpeechError(f"Piper returned chunks at several rates: {sorted(rates)}")
+        samples = np.concatenate([chunk.audio_int16_array for chunk in chunks]).astype(np.int16)
+        return Audio(samples, rates.pop())
