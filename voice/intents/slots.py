@@ -1,0 +1,56 @@
+"""Slot values taken from what the caller said or keyed, and read back for speech."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from voice.intents.normalise import normalised_tokens
+
+ORDER_NUMBER_MIN_DIGITS: Final = 4
+ORDER_NUMBER_MAX_DIGITS: Final = 10
+
+_DIGIT_NAMES: Final = {
+    "0": "zero",
+    "1": "one",
+    "2": "two",
+    "3": "three",
+    "4": "four",
+    "5": "five",
+    "6": "six",
+    "7": "seven",
+    "8": "eight",
+    "9": "nine",
+}
+
+
+def extract_order_number(text: str) -> str | None:
+    """The order number's digits (4 to 10 of them) in ``text``, or None.
+
+    ``text`` is a raw transcript or keypad digits. Digits may be spoken or written in any
+    mix: "45712", "4 5 7 1 2", "4-5-7-1-2", "four five seven one two", "forty five seven
+    twelve" all give "45712". Consecutive number groups are joined into one run; the
+    first run of acceptable length wins. Runs shorter than 4 digits ("2 weeks ago") or
+    longer than 10 (a phone number) are not order numbers.
+    """
+    runs: list[str] = []
+    current = ""
+    for token in normalised_tokens(text):
+        if token.isdigit():
+            current += token
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return next(
+        (run for run in runs if ORDER_NUMBER_MIN_DIGITS <= len(run) <= ORDER_NUMBER_MAX_DIGITS),
+        None,
+    )
+
+
+def speak_digits(digits: str) -> str:
+    """Words a TTS reads one digit at a time: "45712" -> "four five seven one two".
+
+    Characters that are not ASCII digits are skipped.
+    """
+    return " ".join(_DIGIT_NAMES[ch] for ch in digits if ch in _DIGIT_NAMES)
