@@ -4,8 +4,6 @@ HELD_OUT wordings are checked not to be examples (after normalising); the second
 each intent's list was written before the last round of example edits, as a blind check.
 """
 
-import time
-
 import pytest
 
 from voice.intents.loader import IntentSet
@@ -198,10 +196,6 @@ def test_rejects_bad_settings(intent_set: IntentSet) -> None:
         Matcher(intent_set, threshold=60)
 
 
-def test_fast_enough(matcher: Matcher) -> None:
-    texts = [text for _, text in HELD_OUT] + OUT_OF_SCOPE
-    start = time.perf_counter()
-    for text in texts:
-        matcher.match(text)
-    per_query = (time.perf_counter() - start) / len(texts)
-    assert per_query < 0.005
+@pytest.mark.parametrize("text", ["No.", "No thanks.", "Yes.", "Okay.", "Thanks.", "That is all."])
+def test_bare_replies_match_no_intent(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).intent is None

@@ -58,3 +58,17 @@ def test_speak_digits(digits: str, spoken: str) -> None:
 
 def test_spoken_digits_round_trip() -> None:
     assert extract_order_number(speak_digits("9081726354")) == "9081726354"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where is my order for 5712?", "45712"),  # Whisper's "for" for "four"
+        ("for five seven one two", "45712"),
+        ("1 to 3 4 5", "12345"),
+        ("I need to track 45712", "45712"),  # "to" before a number is just "to"
+        ("an order for 12 items", None),
+    ],
+)
+def test_digit_homophones_inside_numbers(text: str, expected: str | None) -> None:
+    assert extract_order_number(text) == expected

@@ -47,6 +47,12 @@ STOP_WORDS: Final = _word_set(
     "need like know should tell guys right now today tomorrow tonight yesterday morning "
     "yet still again also here"
 )
+# A query made only of these is a reply or a courtesy, never a request: "No." must not
+# match report_outage through "no service", nor "Thanks." anything.
+REPLY_WORDS: Final = _word_set(
+    "no nope nah not yes yeah yep yup ok okay thanks thank you please sure hi hello hey bye "
+    "goodbye right alright fine good great cool that's that is it all i'm am good"
+)
 _SUFFIXES: Final = ("ing", "ed", "es", "s")
 
 
@@ -121,7 +127,7 @@ class Matcher:
     def scores(self, text: str) -> list[float]:
         """Confidence 0..1 for each intent, in ``IntentSet`` order."""
         query = _prepare(text)
-        if not query.full or not self._names:
+        if not query.full or not self._names or _is_reply(query.full):
             return [0.0] * len(self._names)
         content = " ".join(query.content)
         set_scores = process.cdist([content], self._content, scorer=fuzz.token_set_ratio)[0]
@@ -164,6 +170,10 @@ def _prepare(text: str) -> _Text:
         if token == NUMBER_TOKEN or not (token in STOP_WORDS or token.isdigit()):
             content.append(_stem(token))
     return _Text(full=" ".join(full), content=tuple(content))
+
+
+def _is_reply(full: str) -> bool:
+    return all(word in REPLY_WORDS for word in full.split())
 
 
 def _group_digits(tokens: Iterable[str]) -> list[str]:

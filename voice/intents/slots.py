@@ -34,7 +34,9 @@ def extract_order_number(text: str) -> str | None:
     """
     runs: list[str] = []
     current = ""
-    for token in normalised_tokens(text):
+    tokens = normalised_tokens(text)
+    for index, token in enumerate(tokens):
+        token = _homophone_digit(tokens, index)
         if token.isdigit():
             current += token
         elif current:
@@ -46,6 +48,26 @@ def extract_order_number(text: str) -> str | None:
         (run for run in runs if ORDER_NUMBER_MIN_DIGITS <= len(run) <= ORDER_NUMBER_MAX_DIGITS),
         None,
     )
+
+
+# Whisper often writes a spoken digit as its homophone: "for 5712" for "four five seven...".
+_HOMOPHONES: Final = {"for": "4", "to": "2", "too": "2"}
+
+
+def _homophone_digit(tokens: list[str], index: int) -> str:
+    """The token, or its digit when it is a digit's homophone inside a run of digits.
+
+    "for" counts before a digit ("for 5712"); "to"/"too" only between digits ("4 to 7").
+    """
+    token = tokens[index]
+    digit = _HOMOPHONES.get(token)
+    if digit is None:
+        return token
+    after = index + 1 < len(tokens) and tokens[index + 1].isdigit()
+    before = index > 0 and tokens[index - 1].isdigit()
+    if after and (token == "for" or before):
+        return digit
+    return token
 
 
 def speak_digits(digits: str) -> str:

@@ -1,0 +1,131 @@
+"""Shared fixtures: the real speech engines (loaded once), apps on temporary data folders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from voice.app import create_app
+from voice.config import Settings
+from voice.deps import AppContext
+from voice.engines import Engines, load_engines
+from voice.simulator.call import AgentOutcome, CallResult, SimulatedCall
+from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.recording_host import RecordingHost
+from voice.simulator.script import Step
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_URL = "https://voice.example.test"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+ADMIN_TOKEN = "test-admin-token"
+ACCOUNT_SID = "AC" + "1" * 32
+AGENT = "+14155550100"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "public_base_url": PUBLIC_URL,
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "admin_token": ADMIN_TOKEN,
+        "data_dir": data_dir,
+        "intents_dir": ROOT / "intents",
+        "agent_number": AGENT,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[Engines]:
+    loaded = load_engines(Settings(_env_file=None))
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="session")
+def recordings() -> Iterator[RecordingHost]:
+    host = RecordingHost(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield host
+    host.close()
+
+
+@pytest.fixture(scope="session")
+def caller_voice(engines: Engines) -> CallerVoice:
+    return CallerVoice(engines.tts)
+
+
+class Line:
+    """A running app plus a way to place simulated calls against it."""
+
+    def __init__(
+        self, app: FastAPI, client: httpx.AsyncClient, recordings: RecordingHost, voice: CallerVoice
+    ) -> None:
+        self.app = app
+        self.client = client
+        self.recordings = recordings
+        self.voice = voice
+
+    @property
+    def ctx(self) -> AppContext:
+        ctx: AppContext = self.app.state.ctx
+        return ctx
+
+    def call(
+        self,
+        *,
+        agent: AgentOutcome = "completed",
+        from_number: str = "+15005550006",
+        auth_token: str = AUTH_TOKEN,
+    ) -> SimulatedCall:
+        return SimulatedCall(
+            self.client,
+            public_base_url=PUBLIC_URL,
+            auth_token=auth_token,
+            account_sid=ACCOUNT_SID,
+            recordings=self.recordings,
+            voice=self.voice,
+            from_number=from_number,
+            agent=agent,
+        )
+
+    async def run(self, steps: list[Step], **kwargs: Any) -> tuple[CallResult, dict[str, Any]]:
+        result = await self.call(**kwargs).run(steps)
+        return result, await self.record(result.call_sid)
+
+    async def record(self, call_sid: str) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/calls/{call_sid}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@asynccontextmanager
+async def open_line(
+    settings: Settings, engines: Engines, recordings: RecordingHost, voice: CallerVoice
+) -> AsyncIterator[Line]:
+    fetch_client = httpx.AsyncClient()
+    app = create_app(settings, engines=engines, http_client=fetch_client)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+                yield Line(app, client, recordings, voice)
+    finally:
+        await fetch_client.aclose()
+
+
+@pytest.fixture
+async def line(
+    tmp_path: Path, engines: Engines, recordings: RecordingHost, caller_voice: CallerVoice
+) -> AsyncIterator[Line]:
+    async with open_line(make_settings(tmp_path), engines, recordings, caller_voice) as opened:
+        yield opened

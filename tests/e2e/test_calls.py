@@ -1,0 +1,191 @@
+"""Whole calls through signed webhooks, real Whisper and Piper, phone-quality caller audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import AGENT, Line, make_settings, open_line
+from voice.dialog import prompts
+from voice.engines import Engines
+from voice.intents.loader import load_intents
+from voice.intents.normalise import normalise
+from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.recording_host import RecordingHost
+from voice.simulator.script import Keys, Say, Silence, Tone
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def caller_turns(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in record["turns"] if t["speaker"] == "caller"]
+
+
+def bot_text(record: dict[str, Any]) -> str:
+    return " ".join(t["text"] for t in record["turns"] if t["speaker"] == "bot")
+
+
+async def test_reset_password_then_goodbye(line: Line) -> None:
+    result, record = await line.run([Say("Hi, I forgot my password."), Say("No thanks.")])
+    turns = caller_turns(record)
+    assert [t["intent"] for t in turns] == ["reset_password", None]
+    assert "password" in turns[0]["text"].lower()
+    assert prompts.GOODBYE in bot_text(record)
+    assert result.hung_up_by == "service"
+    assert record["status"] == "completed"
+    # every reply was real audio fetched from the service, none fell back to <Say>
+    assert result.played and not result.said
+    for stage in ("download_ms", "stt_ms", "match_ms"):
+        assert turns[0]["timings"][stage] >= 0
+
+
+# Wordings written for this test, not taken from the intent files (checked below).
+UNSEEN = {
+    "reset_password": "I can't remember the password for my account, can you help me change it",
+    "track_order": "I'm wondering what happened to the package I ordered last week",
+    "check_balance": "How much money do I currently owe on my account",
+    "billing_question": "There's a charge on my bill that I don't recognise",
+    "refund_request": "I would like my money back for the jacket I returned",
+    "report_outage": "My internet has been down since this morning",
+    "business_hours": "What time do you close on Saturday",
+    "speak_to_agent": "Can I please talk to an actual human being",
+}
+
+
+def test_unseen_wordings_are_not_examples() -> None:
+    intents = load_intents(ROOT / "intents")
+    for name, text in UNSEEN.items():
+        examples = {normalise(e) for e in intents.intents[name].examples}
+        assert normalise(text) not in examples, name
+
+
+@pytest.mark.parametrize("intent", sorted(UNSEEN))
+async def test_every_starter_intent_by_voice(line: Line, intent: str) -> None:
+    _, record = await line.run([Say(UNSEEN[intent])])
+    first = caller_turns(record)[0]
+    assert first["intent"] == intent, first
+    assert first["confidence"] > 0
+
+
+async def test_order_number_in_the_same_sentence(line: Line) -> None:
+    _, record = await line.run([Say("Where is my order four five seven one two?"), Say("No.")])
+    assert caller_turns(record)[0]["intent"] == "track_order"
+    text = bot_text(record)
+    assert "Order four five seven one two shipped" in text
+
+
+async def test_order_number_asked_for_and_said(line: Line) -> None:
+    _, record = await line.run(
+        [Say("I want to check on my order."), Say("It's one zero two three four."), Say("No.")]
+    )
+    text = bot_text(record)
+    assert "What's your order number?" in text
+    assert "Order one zero two three four is being prepared" in text
+
+
+async def test_order_number_by_keypad(line: Line) -> None:
+    result, record = await line.run(
+        [Say("Track my order please."), Keys("88120#"), Say("No thanks.")]
+    )
+    assert "Gather" in result.verbs()
+    assert "Order eight eight one two zero was delivered" in bot_text(record)
+    dtmf = [t for t in caller_turns(record) if t["kind"] == "dtmf"]
+    assert dtmf and dtmf[0]["text"] == "88120"
+
+
+async def test_unknown_order_number_is_asked_again(line: Line) -> None:
+    _, record = await line.run(
+        [Say("Where is my package?"), Keys("99999#"), Keys("45712#"), Say("No.")]
+    )
+    text = bot_text(record)
+    assert "I couldn't find an order with the number nine nine nine nine nine" in text
+    assert "Order four five seven one two shipped" in text
+
+
+async def test_speak_to_agent_transfers_to_the_agent(line: Line) -> None:
+    result, record = await line.run([Say("I want to speak to a person.")])
+    assert result.dialed == [AGENT]
+    assert prompts.CONNECTING in bot_text(record)
+    [transfer] = record["transfers"]
+    assert transfer["reason"] == "caller_request"
+    assert transfer["status"] == "completed"
+    assert result.hung_up_by == "service"
+
+
+async def test_keypad_zero_transfers_at_any_time(line: Line) -> None:
+    result, record = await line.run([Keys("0")])
+    assert result.dialed == [AGENT]
+    assert record["transfers"][0]["reason"] == "keypad_0"
+
+
+async def test_keypad_zero_while_asked_for_an_order_number(line: Line) -> None:
+    result, record = await line.run([Say("Where is my order?"), Keys("0")])
+    assert result.dialed == [AGENT]
+    assert record["transfers"][0]["reason"] == "keypad_0"
+
+
+async def test_agent_no_answer_takes_a_voicemail(line: Line) -> None:
+    _result, record = await line.run(
+        [Say("Let me talk to someone."), Say("Please call me back about my bill.")],
+        agent="no-answer",
+    )
+    assert prompts.VOICEMAIL_AFTER_DIAL in bot_text(record)
+    [voicemail] = record["voicemails"]
+    assert "bill" in voicemail["transcript"].lower()
+    assert record["transfers"][0]["status"] == "no-answer"
+    assert prompts.VOICEMAIL_SAVED in bot_text(record)
+
+
+async def test_busy_agent_also_takes_a_voicemail(line: Line) -> None:
+    _, record = await line.run([Keys("0"), Say("Call me back please.")], agent="busy")
+    assert record["transfers"][0]["status"] == "busy"
+    assert len(record["voicemails"]) == 1
+
+
+async def test_without_agent_number_the_caller_leaves_a_voicemail(
+    tmp_path: Path, engines: Engines, recordings: RecordingHost, caller_voice: CallerVoice
+) -> None:
+    settings = make_settings(tmp_path, agent_number=None)
+    async with open_line(settings, engines, recordings, caller_voice) as line:
+        result, record = await line.run(
+            [Say("Can I speak to a human please?"), Say("My name is Dana, my router is broken.")]
+        )
+    assert not result.dialed
+    assert prompts.VOICEMAIL_NO_AGENT in bot_text(record)
+    assert "router" in record["voicemails"][0]["transcript"].lower()
+    assert record["transfers"][0]["status"] == "voicemail"
+
+
+async def test_silence_and_tone_get_a_quick_reprompt(line: Line) -> None:
+    _, record = await line.run([Silence(), Tone(), Say("What are your opening hours?")])
+    kinds = [t["kind"] for t in caller_turns(record)]
+    assert kinds == ["silence", "silence", "speech"]
+    assert bot_text(record).count(prompts.STILL_THERE) == 2
+    assert caller_turns(record)[1]["text"] == ""  # no hallucinated words for the tone
+    assert caller_turns(record)[2]["intent"] == "business_hours"
+
+
+async def test_repeated_no_match_transfers(line: Line) -> None:
+    result, record = await line.run(
+        [
+            Say("Can you recommend a good pizza place?"),
+            Say("What is the weather like tomorrow?"),
+            Say("Sing me a song about elephants."),
+        ]
+    )
+    assert [t["intent"] for t in caller_turns(record)] == [None, None, None]
+    assert "Sorry, I didn't quite get that." in bot_text(record)
+    assert record["transfers"][0]["reason"] == "repeated_no_match"
+    assert result.dialed == [AGENT]
+
+
+async def test_check_balance_for_a_known_caller(line: Line) -> None:
+    _, record = await line.run([Say("What's my balance?"), Say("That's all, thanks.")])
+    assert "forty two dollars and fifteen cents" in bot_text(record)
+
+
+async def test_check_balance_for_an_unknown_caller(line: Line) -> None:
+    _, record = await line.run([Say("What's my balance?")], from_number="+15550001111")
+    assert "I couldn't find an account linked to the number" in bot_text(record)

@@ -1,0 +1,147 @@
+"""The FastAPI application: settings, store, models and intents wired at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from voice import __version__
+from voice.api.routes import router as api_router
+from voice.calls.service import CallService
+from voice.calls.speaker import Speaker
+from voice.config import Settings, load_settings, resolve_secrets
+from voice.deps import AppContext
+from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.engines import Engines, load_engines
+from voice.fulfillment.demo import DemoFulfillment
+from voice.intents.loader import load_intents
+from voice.intents.matcher import Matcher
+from voice.speech.cache import ReplyAudioCache
+from voice.store.aio import AsyncStore
+from voice.store.repo import Store
+from voice.telephony.audio_routes import router as audio_router
+from voice.telephony.recordings import RecordingFetcher
+from voice.telephony.routes import router as twilio_router
+from voice.telephony.signature import SignatureChecker
+from voice.telephony.twiml import Twiml, TwimlSettings
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engines: Engines | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """Build the app. ``engines`` and ``http_client`` may be shared or injected (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg = settings or load_settings()
+        ctx, owned = await _build_context(cfg, engines, http_client)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            for close in owned:
+                await close()
+
+    app = FastAPI(title="Voice assistant", version=__version__, lifespan=lifespan)
+    app.include_router(twilio_router)
+    app.include_router(audio_router)
+    app.include_router(api_router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"detail": "invalid request", "errors": details}, status_code=422)
+
+    return app
+
+
+async def _build_context(
+    settings: Settings, engines: Engines | None, http_client: httpx.AsyncClient | None
+) -> tuple[AppContext, list[Closer]]:
+    closers: list[Closer] = []
+    secrets = resolve_secrets(settings)
+    if secrets.generated:
+        log.warning(
+            "development tokens in use (%s), kept in %s: ADMIN_TOKEN=%s. Set %s for production.",
+            ", ".join(secrets.generated),
+            (settings.data_dir / "dev-secrets.json").resolve(),
+            secrets.admin_token,
+            " and ".join(name.upper() for name in secrets.generated),
+        )
+    intents = load_intents(settings.intents_dir)
+    store = Store(settings.database)
+    store.create_all()
+    async_store = AsyncStore(store)
+    if engines is None:
+        engines = load_engines(settings)
+        owned_engines = engines
+
+        async def close_engines() -> None:
+            owned_engines.close()
+
+        closers.append(close_engines)
+    if http_client is None:
+        http_client = httpx.AsyncClient(follow_redirects=True)
+        closers.append(http_client.aclose)
+
+    async def close_store() -> None:
+        store.close()
+
+    closers.append(close_store)
+    cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
+    engine = DialogEngine(
+        intents,
+        Matcher(intents),
+        DemoFulfillment(),
+        DialogSettings(
+            company=settings.company_name,
+            max_misses=settings.max_misses,
+            max_silences=settings.max_silences,
+            agent_available=settings.agent_number is not None,
+        ),
+    )
+    fetcher = RecordingFetcher(
+        http_client,
+        account_sid=settings.twilio_account_sid,
+        auth_token=secrets.twilio_auth_token,
+        allowed_hosts=settings.allowed_recording_hosts,
+    )
+    speaker = Speaker(cache)
+    calls = CallService(async_store, engine, engines.stt, speaker, fetcher)
+    await cache.warm(engine.static_phrases())
+    log.info("ready: %d intents, public URL %s", len(intents.intents), settings.public_base_url)
+    ctx = AppContext(
+        settings=settings,
+        secrets=secrets,
+        store=async_store,
+        calls=calls,
+        cache=cache,
+        checker=SignatureChecker(secrets.twilio_auth_token, settings.public_base_url),
+        twiml=Twiml(
+            TwimlSettings(
+                base_url=settings.public_base_url,
+                agent_number=settings.agent_number,
+                record_timeout_s=settings.record_timeout_s,
+                record_max_length_s=settings.record_max_length_s,
+                dial_timeout_s=settings.dial_timeout_s,
+            )
+        ),
+    )
+    return ctx, closers

@@ -1,0 +1,244 @@
+"""One call's turns, transport aside: load state, hear, decide, store, speak.
+
+Every turn is written as soon as it happens (caller turn, then bot turn), so a crash loses
+nothing already said. Errors in speech are turned into inputs the dialog understands
+(``UNCLEAR``), never into silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from voice.calls.speaker import Speaker, SpokenReply
+from voice.dialog.engine import DialogEngine
+from voice.dialog.state import CallState, Phase
+from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.errors import RecordingUnavailable, SpeechError
+from voice.speech.codecs import read_wav
+from voice.speech.stt import SpeechToText, Transcript
+from voice.store.aio import AsyncStore
+from voice.telephony.recordings import RecordingFetcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Heard:
+    """What we made of one caller recording, with the time each stage took (ms)."""
+
+    transcript: Transcript | None
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerTurn:
+    """A caller turn as the transport delivers it: keys, or a recording to fetch."""
+
+    call_sid: str
+    caller: Caller
+    digits: str = ""
+    recording_url: str = ""
+    heard: Heard | None = None  # already transcribed (e.g. by a live stream)
+
+
+class CallService:
+    def __init__(
+        self,
+        store: AsyncStore,
+        engine: DialogEngine,
+        stt: SpeechToText,
+        speaker: Speaker,
+        fetcher: RecordingFetcher,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.stt = stt
+        self.speaker = speaker
+        self.fetcher = fetcher
+
+    async def start(
+        self,
+        call_sid: str,
+        *,
+        account_sid: str,
+        from_number: str,
+        to_number: str,
+        direction: str,
+        status: str,
+    ) -> SpokenReply:
+        await self.store.open_call(
+            call_sid,
+            account_sid=account_sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            status=status or "in-progress",
+        )
+        state = await self._state(call_sid)
+        if state.phase not in (Phase.GREETING, Phase.LISTENING):
+            log.warning("call %s: voice webhook again in phase %s", call_sid, state.phase)
+        state = CallState()
+        decision = self.engine.greet(state)
+        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+
+    async def turn(self, turn: CallerTurn) -> SpokenReply:
+        started = time.perf_counter()
+        state = await self._state(turn.call_sid)
+        timings: dict[str, float] = {}
+        if turn.digits:
+            heard_input = CallerInput(kind=InputKind.DTMF, digits=turn.digits, confidence=1.0)
+            text, kind = turn.digits, InputKind.DTMF
+        else:
+            heard = turn.heard or await self.hear(turn.call_sid, turn.recording_url)
+            timings.update(heard.timings)
+            heard_input = _to_input(heard)
+            text, kind = heard_input.text, heard_input.kind
+        t0 = time.perf_counter()
+        decision: Decision | None = None
+        try:
+            decision = self.engine.handle(state, heard_input, turn.caller)
+        finally:
+            timings["match_ms"] = _ms(t0)
+            # Whatever happens next, what the caller said is stored.
+            confidence = heard_input.confidence
+            if decision is not None and decision.confidence is not None:
+                confidence = decision.confidence
+            await self.store.add_turn(
+                turn.call_sid,
+                speaker="caller",
+                kind=kind.value,
+                text=text,
+                intent=decision.intent if decision else None,
+                confidence=confidence,
+                timings=timings,
+                recording_url=turn.recording_url or None,
+            )
+        return await self._conclude(turn.call_sid, state, decision, {}, started=started)
+
+    async def expecting_slot(self, call_sid: str) -> bool:
+        """True while the dialog waits for a slot value (keys then start a number)."""
+        return (await self._state(call_sid)).phase == Phase.COLLECTING_SLOT
+
+    async def hear(self, call_sid: str, recording_url: str) -> Heard:
+        """Download and transcribe one recording; failures become ``Heard.error``."""
+        timings: dict[str, float] = {}
+        if not recording_url:
+            return Heard(transcript=None, timings=timings)
+        t0 = time.perf_counter()
+        try:
+            wav = await self.fetcher.fetch(recording_url)
+            timings["download_ms"] = _ms(t0)
+            t1 = time.perf_counter()
+            transcript = await self.stt.transcribe(read_wav(wav))
+            timings["stt_ms"] = _ms(t1)
+        except (RecordingUnavailable, SpeechError) as exc:
+            log.error("call %s: could not hear recording %s: %s", call_sid, recording_url, exc)
+            return Heard(transcript=None, timings=timings, error=str(exc))
+        return Heard(transcript=transcript, timings=timings)
+
+    async def transfer_result(
+        self, call_sid: str, *, status: str, dial_call_sid: str, duration_s: int | None
+    ) -> SpokenReply | None:
+        """Record the outcome of ``<Dial>``; a reply (voicemail prompt) when it failed."""
+        transfer = await self.store.latest_transfer(call_sid)
+        if transfer is not None:
+            await self.store.update_transfer(
+                transfer.id,
+                status=status,
+                dial_call_sid=dial_call_sid or None,
+                duration_s=duration_s,
+            )
+        if status in ("completed", "answered"):
+            state = await self._state(call_sid)
+            if state.phase != Phase.ENDED:
+                state.move_to(Phase.ENDED)
+            await self.store.save_state(call_sid, state.phase.value, state.to_dict())
+            return None
+        state = await self._state(call_sid)
+        if state.phase != Phase.TRANSFERRING:
+            state = CallState(phase=Phase.TRANSFERRING)
+        decision = self.engine.transfer_failed(state)
+        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+
+    async def voicemail(
+        self, call_sid: str, *, recording_url: str, recording_sid: str, duration_s: int | None
+    ) -> SpokenReply:
+        heard = await self.hear(call_sid, recording_url)
+        transcript = heard.transcript.text if heard.transcript else ""
+        empty = not recording_url
+        if not empty:
+            await self.store.add_voicemail(
+                call_sid,
+                recording_url=recording_url,
+                recording_sid=recording_sid or None,
+                duration_s=duration_s or 0,
+                transcript=transcript,
+            )
+            await self.store.add_turn(
+                call_sid,
+                speaker="caller",
+                kind="voicemail",
+                text=transcript,
+                timings=heard.timings,
+                recording_url=recording_url,
+            )
+        state = await self._state(call_sid)
+        decision = self.engine.voicemail_taken(state, empty=empty)
+        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+
+    # -- internals --------------------------------------------------------------------------
+
+    async def _state(self, call_sid: str) -> CallState:
+        stored = await self.store.get_state(call_sid)
+        if stored is None:
+            return CallState()
+        return CallState.from_dict(stored[1])
+
+    async def _conclude(
+        self,
+        call_sid: str,
+        state: CallState,
+        decision: Decision,
+        timings: dict[str, float],
+        *,
+        started: float,
+    ) -> SpokenReply:
+        await self.store.save_state(call_sid, state.phase.value, state.to_dict())
+        if decision.action in (Action.TRANSFER, Action.VOICEMAIL) and decision.reason:
+            target = "agent" if decision.action is Action.TRANSFER else "voicemail"
+            transfer_id = await self.store.add_transfer(
+                call_sid, reason=decision.reason, target=target
+            )
+            if decision.action is Action.VOICEMAIL:
+                await self.store.update_transfer(transfer_id, status="voicemail")
+        t0 = time.perf_counter()
+        reply = await self.speaker.speak(decision, call_sid=call_sid)
+        timings = {**timings, "tts_ms": _ms(t0), "total_ms": _ms(started)}
+        await self.store.add_turn(
+            call_sid,
+            speaker="bot",
+            kind=decision.action.value,
+            text=decision.text,
+            intent=decision.intent,
+            confidence=decision.confidence,
+            timings=timings,
+        )
+        return reply
+
+
+def _to_input(heard: Heard) -> CallerInput:
+    if heard.error is not None:
+        return CallerInput(kind=InputKind.UNCLEAR)
+    transcript = heard.transcript
+    if transcript is None or transcript.no_speech or not transcript.text.strip():
+        return CallerInput(kind=InputKind.SILENCE)
+    return CallerInput(
+        kind=InputKind.SPEECH, text=transcript.text.strip(), confidence=transcript.confidence
+    )
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

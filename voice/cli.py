@@ -1,0 +1,178 @@
+"""``voice serve``, ``voice call`` and ``voice provision``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from typing import Any
+
+from voice.errors import ConfigError, VoiceError
+
+log = logging.getLogger("voice")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="voice", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (Twilio webhooks, API)")
+    serve.add_argument("--host", help="bind address (default: HOST setting, 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default: PORT setting, 8000)")
+
+    sub.add_parser("provision", help="prepare and check the configured speech models")
+
+    call = sub.add_parser(
+        "call",
+        help="place a simulated call against a running server",
+        description=(
+            "Each STEP is one caller turn: words to say, 'keys:45712#' to type, "
+            "'[silence]' to stay quiet, '[tone]' for a 440 Hz tone, 'audio:file.wav'."
+        ),
+    )
+    call.add_argument("steps", nargs="*", metavar="STEP")
+    call.add_argument("--url", default="http://127.0.0.1:8000", help="where the server listens")
+    call.add_argument("--public-url", help="PUBLIC_BASE_URL the server signs against")
+    call.add_argument("--audio", action="store_true", help="steps are WAV files to play")
+    call.add_argument("--from", dest="from_number", default="+15005550006")
+    call.add_argument(
+        "--agent",
+        choices=["completed", "busy", "no-answer", "failed"],
+        default="completed",
+        help="what the agent's phone does when the call is transferred",
+    )
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "provision":
+            return _provision()
+        return asyncio.run(_call(args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except VoiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from voice.app import create_app
+    from voice.config import load_settings
+
+    settings = load_settings()
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+    return 0
+
+
+def _provision() -> int:
+    from voice.config import load_settings
+    from voice.engines import load_engines
+
+    settings = load_settings()
+    started = time.perf_counter()
+    print(f"[1/2] speech-to-text: {settings.whisper_model}; voice: {settings.tts_voice}")
+    engines = load_engines(settings)
+    print(f"[2/2] models ready in {time.perf_counter() - started:.1f} s")
+    engines.close()
+    return 0
+
+
+async def _call(args: argparse.Namespace) -> int:
+    import httpx
+
+    from voice.config import load_settings, resolve_secrets
+    from voice.engines import load_engines
+    from voice.simulator.call import Exchange, SimulatedCall
+    from voice.simulator.caller_voice import CallerVoice
+    from voice.simulator.recording_host import RecordingHost
+    from voice.simulator.script import parse_step
+
+    try:
+        steps = [parse_step(word, audio_files=args.audio) for word in args.steps]
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    secrets = resolve_secrets(settings)
+    engines = load_engines(settings)
+    recordings = RecordingHost(settings.twilio_account_sid, secrets.twilio_auth_token).start()
+    printed: set[int] = set()
+    headers = {"Authorization": f"Bearer {secrets.admin_token}"}
+    try:
+        async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
+            sim = SimulatedCall(
+                client,
+                public_base_url=args.public_url or settings.public_base_url,
+                auth_token=secrets.twilio_auth_token,
+                account_sid=settings.twilio_account_sid,
+                recordings=recordings,
+                voice=CallerVoice(engines.tts),
+                from_number=args.from_number,
+                agent=args.agent,
+            )
+            print(f"Calling {args.url} as {args.from_number} (call {sim.call_sid})")
+
+            async def show(exchange: Exchange) -> None:
+                if exchange.path.startswith("/twilio/status"):
+                    return
+                response = await client.get(f"/api/calls/{sim.call_sid}", headers=headers)
+                if response.status_code != 200:
+                    return
+                for turn in response.json().get("turns", []):
+                    if turn["seq"] not in printed:
+                        printed.add(turn["seq"])
+                        print(_format_turn(turn))
+
+            sim.on_exchange = show
+            result = await sim.run(steps)
+    except httpx.ConnectError:
+        print(f"error: no server at {args.url}; start it with 'make run'", file=sys.stderr)
+        return 1
+    finally:
+        recordings.close()
+        engines.close()
+    if result.dialed:
+        print(f"  [call transferred to {', '.join(result.dialed)}: agent {args.agent}]")
+    print(
+        f"Call ended by the {result.hung_up_by}. Read it back: "
+        f"curl -H 'Authorization: Bearer <ADMIN_TOKEN>' {args.url}/api/calls/{sim.call_sid}"
+    )
+    return 0
+
+
+def _format_turn(turn: dict[str, Any]) -> str:
+    timings = turn.get("timings") or {}
+    stages = ", ".join(
+        f"{name.removesuffix('_ms')} {value:.0f} ms" for name, value in timings.items()
+    )
+    if turn["speaker"] == "caller":
+        heard = turn["text"] or f"({turn['kind']})"
+        intent = turn.get("intent")
+        conf = turn.get("confidence")
+        what = (
+            f" -> {intent} ({conf:.2f})"
+            if intent and conf is not None
+            else (" -> no match" if turn["kind"] == "speech" else "")
+        )
+        return f"  caller: {heard!r}{what}   [{stages}]"
+    return f"  bot:    {turn['text']}   [{turn['kind']}; {stages}]"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

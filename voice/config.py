@@ -1,0 +1,184 @@
+"""The one settings class: the only reader of the environment (and of ``.env``).
+
+Bad values fail start-up with a message that says how to fix them. Secrets are ``SecretStr``.
+When no Twilio auth token or admin token is configured (a fresh machine), development tokens
+are created once, kept in the data folder, and reported at start-up; production refuses that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voice.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEV_SECRETS_FILE = "dev-secrets.json"
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "your_auth_token"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "production"] = Field(
+        "development", validation_alias="VOICE_ENV"
+    )
+    public_base_url: str = "http://localhost:8000"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    agent_number: str | None = None
+    whisper_model: str = "tiny.en"
+    whisper_threads: int = Field(2, ge=1, le=64)
+    whisper_workers: int = Field(1, ge=1, le=16)
+    tts_voice: str = "en_US-joe-medium"
+    tts_workers: int = Field(1, ge=1, le=16)
+    company_name: str = "Acme"
+    intents_dir: Path = Path("intents")
+    max_misses: int = Field(3, ge=1, le=10)
+    max_silences: int = Field(3, ge=1, le=10)
+    record_timeout_s: int = Field(2, ge=1, le=10)
+    record_max_length_s: int = Field(30, ge=5, le=120)
+    dial_timeout_s: int = Field(20, ge=5, le=60)
+    recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
+    host: str = "0.0.0.0"
+    port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "must be an absolute http(s) URL that Twilio can reach, "
+                "e.g. https://abc123.ngrok.app (no path)"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query string or fragment")
+        return value.rstrip("/")
+
+    @field_validator("agent_number")
+    @classmethod
+    def _check_agent_number(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if value.startswith("sip:") or value.startswith("client:"):
+            return value
+        digits = value[1:] if value.startswith("+") else value
+        if not digits.isdigit() or not 3 <= len(digits) <= 15:
+            raise ValueError("must be a phone number in E.164 form, e.g. +14155550100")
+        return value
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _check_sid(cls, value: str) -> str:
+        if not (value.startswith("AC") and len(value) == 34):
+            raise ValueError("must be a Twilio Account SID: 'AC' followed by 32 characters")
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'voice.db').resolve()}"
+
+    @property
+    def allowed_recording_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.recording_hosts.split(",") if h.strip())
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Resolved secrets; ``generated`` names the ones that came from the dev secrets file."""
+
+    twilio_auth_token: str
+    admin_token: str
+    audio_key: bytes
+    generated: tuple[str, ...]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value raises ConfigError saying how to fix it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(
+            "invalid settings; fix these environment variables (or .env entries):\n"
+            + "\n".join(lines)
+        ) from exc
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Tokens from settings, or development tokens kept in ``data_dir/dev-secrets.json``."""
+    stored = _read_dev_secrets(settings.data_dir)
+    generated: list[str] = []
+
+    def pick(name: str, configured: SecretStr | None) -> str:
+        if configured is not None:
+            value = configured.get_secret_value()
+            if value.strip().lower() in _PLACEHOLDERS:
+                raise ConfigError(f"{name.upper()} is a placeholder; set a real secret")
+            return value
+        if settings.environment == "production":
+            raise ConfigError(
+                f"{name.upper()} is not set; production needs it (set VOICE_ENV=development "
+                "to let the service create a development token instead)"
+            )
+        if name not in stored:
+            stored[name] = secrets.token_hex(16) if name != "admin_token" else _admin_token()
+        generated.append(name)
+        return stored[name]
+
+    auth = pick("twilio_auth_token", settings.twilio_auth_token)
+    admin = pick("admin_token", settings.admin_token)
+    if "audio_key" not in stored:
+        stored["audio_key"] = secrets.token_hex(32)
+    _write_dev_secrets(settings.data_dir, stored)
+    return Secrets(
+        twilio_auth_token=auth,
+        admin_token=admin,
+        audio_key=bytes.fromhex(stored["audio_key"]),
+        generated=tuple(generated),
+    )
+
+
+def _admin_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _read_dev_secrets(data_dir: Path) -> dict[str, str]:
+    path = data_dir / DEV_SECRETS_FILE
+    if not path.exists():
+        return {}
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path} is unreadable ({exc}); delete it to create new tokens") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path} is not a JSON object; delete it to create new tokens")
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _write_dev_secrets(data_dir: Path, values: dict[str, str]) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / DEV_SECRETS_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh, indent=2)
+    os.replace(tmp, path)

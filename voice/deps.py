@@ -1,0 +1,57 @@
+"""FastAPI dependency aliases: the app context, verified Twilio forms, the admin token."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from voice.calls.service import CallService
+from voice.config import Secrets, Settings
+from voice.speech.cache import ReplyAudioCache
+from voice.store.aio import AsyncStore
+from voice.telephony.signature import SignatureChecker, read_twilio_form
+from voice.telephony.twiml import Twiml
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    secrets: Secrets
+    store: AsyncStore
+    calls: CallService
+    cache: ReplyAudioCache
+    checker: SignatureChecker
+    twiml: Twiml
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+
+
+async def twilio_form(request: Request, ctx: Ctx) -> dict[str, str]:
+    return await read_twilio_form(request, ctx.checker)
+
+
+TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
+
+
+def require_admin(request: Request, ctx: Ctx) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    expected = ctx.secrets.admin_token
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        raise HTTPException(
+            401,
+            "missing or wrong admin token: send 'Authorization: Bearer <ADMIN_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+Admin = Depends(require_admin)

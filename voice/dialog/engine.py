@@ -1,0 +1,314 @@
+"""The conversation core: one caller turn in, one decision out. No HTTP, TwiML or audio here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from voice.dialog import prompts
+from voice.dialog.state import CallState, Phase
+from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.fulfillment.base import Fulfillment
+from voice.intents.loader import IntentSet
+from voice.intents.matcher import Match, Matcher
+from voice.intents.replies import yes_or_no
+from voice.intents.schema import IntentSpec, SlotSpec
+from voice.intents.slots import extract_order_number
+
+log = logging.getLogger(__name__)
+
+TRANSFER_KEY = "0"
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    company: str = "Acme"
+    max_misses: int = 3  # the Nth no-match or unclear turn in a row transfers
+    max_silences: int = 3  # silent turns in a row before a transfer
+    max_slot_misses: int = 2  # failed attempts at a slot before a transfer
+    agent_available: bool = True  # False: transfers become voicemail
+
+
+class DialogEngine:
+    """Decides what to say and do next. Mutates the ``CallState`` it is given."""
+
+    def __init__(
+        self,
+        intents: IntentSet,
+        matcher: Matcher,
+        fulfillment: Fulfillment,
+        settings: DialogSettings,
+    ) -> None:
+        self.intents = intents
+        self.matcher = matcher
+        self.fulfillment = fulfillment
+        self.settings = settings
+        self._descriptions = [
+            spec.description for spec in intents.intents.values() if spec.outcome == "answer"
+        ]
+
+    def static_phrases(self) -> list[str]:
+        """Phrases that never change, to synthesize once at start-up."""
+        return [
+            prompts.greeting(self.settings.company),
+            prompts.menu(self._descriptions),
+            prompts.not_understood(self._descriptions),
+            prompts.ANYTHING_ELSE,
+            prompts.WHAT_ELSE,
+            prompts.GOODBYE,
+            prompts.CONNECTING,
+            prompts.VOICEMAIL_NO_AGENT,
+            prompts.VOICEMAIL_AFTER_DIAL,
+            prompts.VOICEMAIL_SAVED,
+            prompts.VOICEMAIL_EMPTY,
+            prompts.UNCLEAR,
+            prompts.STILL_THERE,
+            prompts.KEY_NOT_USED,
+            prompts.SLOT_AGAIN,
+            prompts.RETRY,
+            *(slot.prompt for spec in self.intents.intents.values() for slot in spec.slots),
+            *(slot.reprompt for spec in self.intents.intents.values() for slot in spec.slots),
+        ]
+
+    # -- entry points -------------------------------------------------------------------
+
+    def greet(self, state: CallState) -> Decision:
+        state.move_to(Phase.LISTENING)
+        return Decision(
+            say=(prompts.greeting(self.settings.company), prompts.menu(self._descriptions)),
+            action=Action.LISTEN,
+        )
+
+    def handle(self, state: CallState, turn: CallerInput, caller: Caller) -> Decision:
+        if state.phase in (Phase.TRANSFERRING, Phase.VOICEMAIL, Phase.ENDED):
+            # A late turn after the call moved on: nothing sensible to add.
+            return self._end(state)
+        if state.phase == Phase.GREETING:
+            state.move_to(Phase.LISTENING)
+        if turn.kind is InputKind.DTMF:
+            return self._on_keys(state, turn.digits, caller)
+        if turn.kind is InputKind.SILENCE:
+            return self._on_silence(state)
+        if turn.kind is InputKind.UNCLEAR:
+            return self._on_unclear(state)
+        state.silences = 0
+        return self._on_speech(state, turn.text, caller)
+
+    def transfer_failed(self, state: CallState) -> Decision:
+        """The agent did not answer, was busy, or the dial failed: take a voicemail."""
+        state.move_to(Phase.VOICEMAIL)
+        return Decision(
+            say=(prompts.VOICEMAIL_AFTER_DIAL,), action=Action.VOICEMAIL, reason="agent_unavailable"
+        )
+
+    def voicemail_taken(self, state: CallState, *, empty: bool) -> Decision:
+        return self._end(state, prompts.VOICEMAIL_EMPTY if empty else prompts.VOICEMAIL_SAVED)
+
+    def escalate(self, state: CallState, reason: str, *, first: str | None = None) -> Decision:
+        """Hand the caller to a person (or to voicemail when nobody can take calls)."""
+        lead = (first,) if first else ()
+        if self.settings.agent_available:
+            state.move_to(Phase.TRANSFERRING)
+            return Decision(say=(*lead, prompts.CONNECTING), action=Action.TRANSFER, reason=reason)
+        state.move_to(Phase.VOICEMAIL)
+        return Decision(
+            say=(*lead, prompts.VOICEMAIL_NO_AGENT), action=Action.VOICEMAIL, reason=reason
+        )
+
+    # -- turn kinds -----------------------------------------------------------------------
+
+    def _on_keys(self, state: CallState, digits: str, caller: Caller) -> Decision:
+        digits = digits.strip()
+        if state.phase == Phase.COLLECTING_SLOT and digits.rstrip("#") not in ("", TRANSFER_KEY):
+            return self._on_slot_value(state, digits.rstrip("#"), caller, from_keypad=True)
+        if digits.startswith(TRANSFER_KEY):
+            return self.escalate(state, "keypad_0")
+        return Decision(say=(prompts.KEY_NOT_USED,), action=Action.LISTEN)
+
+    def _on_silence(self, state: CallState) -> Decision:
+        state.silences += 1
+        if state.silences >= self.settings.max_silences:
+            return self.escalate(state, "repeated_silence")
+        slot = self._pending_slot(state)
+        if slot is not None:
+            return Decision(
+                say=(prompts.STILL_THERE, slot.prompt), action=Action.LISTEN, expecting=slot.name
+            )
+        return Decision(
+            say=(prompts.STILL_THERE, prompts.menu(self._descriptions)), action=Action.LISTEN
+        )
+
+    def _on_unclear(self, state: CallState) -> Decision:
+        state.misses += 1
+        if state.misses >= self.settings.max_misses:
+            return self.escalate(state, "unclear_audio")
+        slot = self._pending_slot(state)
+        return Decision(
+            say=(prompts.UNCLEAR,),
+            action=Action.LISTEN,
+            expecting=slot.name if slot else None,
+        )
+
+    def _on_speech(self, state: CallState, text: str, caller: Caller) -> Decision:
+        match = self.matcher.match(text)
+        if state.phase == Phase.COLLECTING_SLOT:
+            if extract_order_number(text) is None:
+                if match.intent is not None and match.intent != state.pending_intent:
+                    return self._on_intent(state, match, text, caller)  # a new request
+                if yes_or_no(text) == "no":  # "no, never mind": drop the question
+                    state.pending_intent, state.pending_slot = None, None
+                    state.move_to(Phase.ANYTHING_ELSE)
+                    return Decision(say=(prompts.ANYTHING_ELSE,), action=Action.LISTEN)
+            return self._on_slot_value(state, text, caller, from_keypad=False)
+        if state.phase == Phase.ANYTHING_ELSE and match.intent is None:
+            answer = yes_or_no(text)
+            if answer == "no":
+                return self._end(state, prompts.GOODBYE)
+            if answer == "yes":
+                state.move_to(Phase.LISTENING)
+                return Decision(say=(prompts.WHAT_ELSE,), action=Action.LISTEN)
+        if match.intent is None:
+            return self._on_no_match(state, match)
+        return self._on_intent(state, match, text, caller)
+
+    # -- intents and slots ----------------------------------------------------------------
+
+    def _on_no_match(self, state: CallState, match: Match) -> Decision:
+        state.misses += 1
+        if state.misses >= self.settings.max_misses:
+            return self.escalate(state, "repeated_no_match")
+        state.move_to(Phase.LISTENING)
+        return Decision(
+            say=(prompts.not_understood(self._descriptions),),
+            action=Action.LISTEN,
+            confidence=match.confidence,
+        )
+
+    def _on_intent(self, state: CallState, match: Match, text: str, caller: Caller) -> Decision:
+        assert match.intent is not None
+        spec = self.intents.intents[match.intent]
+        state.misses = 0
+        state.intents_seen.append(spec.name)
+        state.pending_intent, state.pending_slot, state.slot_misses = None, None, 0
+        state.slots = {}
+        if spec.outcome == "transfer":
+            reason = "caller_request" if spec.name == "speak_to_agent" else f"intent:{spec.name}"
+            decision = self.escalate(state, reason)
+            return _with_match(decision, match)
+        for slot in spec.slots:
+            value = _extract(slot, text)
+            if value is None:
+                state.move_to(Phase.COLLECTING_SLOT)
+                state.pending_intent, state.pending_slot = spec.name, slot.name
+                return _with_match(
+                    Decision(say=(slot.prompt,), action=Action.LISTEN, expecting=slot.name), match
+                )
+            state.slots[slot.name] = value
+        return _with_match(self._answer(state, spec, caller), match)
+
+    def _on_slot_value(
+        self, state: CallState, text: str, caller: Caller, *, from_keypad: bool
+    ) -> Decision:
+        spec = self.intents.intents[state.pending_intent or ""]
+        slot = self._pending_slot(state)
+        assert slot is not None
+        value = _extract(slot, text)
+        if value is None:
+            state.slot_misses += 1
+            if state.slot_misses >= self.settings.max_slot_misses:
+                return self.escalate(state, "slot_not_understood")
+            return Decision(
+                say=(slot.reprompt, prompts.SLOT_AGAIN), action=Action.LISTEN, expecting=slot.name
+            )
+        state.slots[slot.name] = value
+        remaining = [s for s in spec.slots if s.name not in state.slots]
+        if remaining:
+            state.pending_slot = remaining[0].name
+            return Decision(
+                say=(remaining[0].prompt,), action=Action.LISTEN, expecting=remaining[0].name
+            )
+        decision = self._answer(state, spec, caller)
+        return Decision(
+            say=decision.say,
+            action=decision.action,
+            intent=spec.name,
+            confidence=1.0 if from_keypad else None,
+            reason=decision.reason,
+            expecting=decision.expecting,
+            details={**decision.details, slot.name: value},
+        )
+
+    def _answer(self, state: CallState, spec: IntentSpec, caller: Caller) -> Decision:
+        fields: dict[str, str] = {}
+        found = True
+        if spec.fulfillment:
+            try:
+                result = self.fulfillment.lookup(spec.fulfillment, dict(state.slots), caller.number)
+            except Exception:
+                log.exception("fulfillment %s failed", spec.fulfillment)
+                return self.escalate(state, "fulfillment_error", first=prompts.LOOKUP_FAILED)
+            fields, found = result.fields, result.found
+        if not found and spec.slots:
+            # Wrong number? Let the caller try again before handing over.
+            state.slot_misses += 1
+            slot = spec.slots[0]
+            if state.slot_misses >= self.settings.max_slot_misses:
+                return self.escalate(
+                    state, "slot_not_found", first=_fill(spec.answer_not_found or "", fields)
+                )
+            state.slots.pop(slot.name, None)
+            if state.phase != Phase.COLLECTING_SLOT:
+                state.move_to(Phase.COLLECTING_SLOT)
+            state.pending_intent, state.pending_slot = spec.name, slot.name
+            return Decision(
+                say=(_fill(spec.answer_not_found or "", fields), slot.reprompt),
+                action=Action.LISTEN,
+                expecting=slot.name,
+            )
+        text = spec.answer if found else (spec.answer_not_found or spec.answer)
+        state.pending_intent, state.pending_slot = None, None
+        state.move_to(Phase.ANYTHING_ELSE)
+        return Decision(
+            say=(_fill(text or "", fields), prompts.ANYTHING_ELSE),
+            action=Action.LISTEN,
+            details=dict(state.slots),
+        )
+
+    def _pending_slot(self, state: CallState) -> SlotSpec | None:
+        if state.phase != Phase.COLLECTING_SLOT or state.pending_intent is None:
+            return None
+        spec = self.intents.intents.get(state.pending_intent)
+        if spec is None:
+            return None
+        return next((s for s in spec.slots if s.name == state.pending_slot), None)
+
+    def _end(self, state: CallState, text: str | None = None) -> Decision:
+        if state.phase != Phase.ENDED:
+            state.move_to(Phase.ENDED)
+        return Decision(say=(text,) if text else (), action=Action.HANGUP)
+
+
+def _extract(slot: SlotSpec, text: str) -> str | None:
+    if slot.type == "order_number":
+        return extract_order_number(text)
+    raise ValueError(f"unknown slot type {slot.type!r}")
+
+
+def _fill(template: str, fields: dict[str, str]) -> str:
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        log.warning("answer template %r lacks fields; have %s", template, sorted(fields))
+        return template
+
+
+def _with_match(decision: Decision, match: Match) -> Decision:
+    return Decision(
+        say=decision.say,
+        action=decision.action,
+        intent=match.intent,
+        confidence=match.confidence,
+        reason=decision.reason,
+        expecting=decision.expecting,
+        details=decision.details,
+    )

@@ -1,0 +1,43 @@
+"""Everything the bot says that is not an intent's answer. Static texts are cached once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+ANYTHING_ELSE = "Is there anything else I can help with?"
+WHAT_ELSE = "Sure. What else can I help with?"
+GOODBYE = "Thanks for calling. Goodbye!"
+CONNECTING = "Okay, I'm connecting you to a person now. Please stay on the line."
+VOICEMAIL_NO_AGENT = (
+    "Our team can't take calls right now. Please leave your name, number and a short "
+    "message after the tone, then press the pound key, and we'll call you back."
+)
+VOICEMAIL_AFTER_DIAL = (
+    "I'm sorry, no one could take your call just now. Please leave your name, number and "
+    "a short message after the tone, then press the pound key, and we'll call you back."
+)
+VOICEMAIL_SAVED = "Thanks, we've got your message and will call you back soon. Goodbye!"
+VOICEMAIL_EMPTY = "I didn't hear a message. Please call us again any time. Goodbye!"
+UNCLEAR = "Sorry, the line broke up and I didn't catch that. Could you say it again?"
+STILL_THERE = "Are you still there?"
+KEY_NOT_USED = "That key isn't used here. Press 0 for a person, or just tell me what you need."
+LOOKUP_FAILED = "Sorry, I can't look that up right now."
+SLOT_AGAIN = "Please say the digits one at a time, or type them on your keypad and press pound."
+TECHNICAL_TROUBLE = "Sorry, I'm having a technical problem."
+RETRY = "Sorry, something went wrong on my side. Could you say that again?"
+
+
+def greeting(company: str) -> str:
+    return f"Thanks for calling {company}. I'm the automated assistant."
+
+
+def menu(descriptions: Sequence[str]) -> str:
+    """'I can help you reset a password, ..., or connect you to a person. How can I help?'"""
+    items = [d for d in descriptions if d]
+    items.append("connect you to a person")
+    listed = ", ".join(items[:-1]) + ", or " + items[-1] if len(items) > 1 else items[0]
+    return f"I can {listed}. How can I help?"
+
+
+def not_understood(descriptions: Sequence[str]) -> str:
+    return "Sorry, I didn't quite get that. " + menu(descriptions)

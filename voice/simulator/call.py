@@ -1,0 +1,228 @@
+"""A simulated phone call driven through the same signed webhooks Twilio sends.
+
+The caller follows the service's TwiML verb by verb: ``<Play>`` is fetched, ``<Record>``
+gets the next step's audio (published on a loopback ``RecordingHost``) or keys,
+``<Gather>`` gets digits, ``<Dial>`` gets the configured agent outcome, ``<Redirect>`` is
+followed, ``<Hangup>`` or the end of the document ends the call.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.recording_host import RecordingHost
+from voice.simulator.script import Keys, PlayFile, Say, Silence, Step, Tone
+
+AgentOutcome = Literal["completed", "busy", "no-answer", "failed"]
+MAX_REQUESTS = 200  # a runaway TwiML loop stops here
+
+
+class SimulationError(RuntimeError):
+    """The service answered something a real Twilio call could not follow."""
+
+
+@dataclass
+class Exchange:
+    """One webhook request and the TwiML it got back."""
+
+    path: str
+    params: dict[str, str]
+    status: int
+    twiml: str
+    elapsed_ms: float
+
+
+@dataclass
+class CallResult:
+    call_sid: str
+    exchanges: list[Exchange] = field(default_factory=list)
+    played: list[str] = field(default_factory=list)  # audio URLs fetched
+    said: list[str] = field(default_factory=list)  # <Say> fallbacks heard
+    dialed: list[str] = field(default_factory=list)
+    hung_up_by: str = "caller"
+
+    def verbs(self) -> list[str]:
+        return [el.tag for ex in self.exchanges for el in _parse(ex.twiml)]
+
+
+class SimulatedCall:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        public_base_url: str,
+        auth_token: str,
+        account_sid: str,
+        recordings: RecordingHost,
+        voice: CallerVoice,
+        from_number: str = "+15005550006",
+        to_number: str = "+15005550001",
+        agent: AgentOutcome = "completed",
+        on_exchange: Callable[[Exchange], Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.public_base_url = public_base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+        self.recordings = recordings
+        self.voice = voice
+        self.agent = agent
+        self.on_exchange = on_exchange
+        self.call_sid = "CA" + secrets.token_hex(16)
+        self.base = {
+            "CallSid": self.call_sid,
+            "AccountSid": account_sid,
+            "From": from_number,
+            "To": to_number,
+            "Caller": from_number,
+            "Called": to_number,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+
+    async def run(self, steps: list[Step]) -> CallResult:
+        result = CallResult(call_sid=self.call_sid)
+        pending = list(steps)
+        pending_keys = ""
+        verbs = await self._post(result, "/twilio/voice", {"CallStatus": "ringing"})
+        while verbs:
+            if len(result.exchanges) > MAX_REQUESTS:
+                raise SimulationError("too many requests: the TwiML loops")
+            verb = verbs.pop(0)
+            tag = verb.tag
+            if tag == "Play":
+                await self._fetch_audio(result, (verb.text or "").strip())
+            elif tag == "Say":
+                result.said.append(verb.text or "")
+            elif tag == "Pause":
+                continue
+            elif tag == "Record":
+                action = _required(verb, "action")
+                if not pending:
+                    result.hung_up_by = "caller"
+                    break
+                step = pending.pop(0)
+                if isinstance(step, Silence):
+                    continue  # nothing recorded: Twilio moves on to the next verb
+                if isinstance(step, Keys):
+                    pending_keys = step.digits[1:]
+                    verbs = await self._post(result, action, {"Digits": step.digits[0]})
+                    continue
+                verbs = await self._post(result, action, await self._record(step))
+            elif tag == "Gather":
+                action = _required(verb, "action")
+                if not pending_keys and pending and isinstance(pending[0], Keys):
+                    step = pending.pop(0)
+                    assert isinstance(step, Keys)
+                    pending_keys = step.digits
+                digits, pending_keys = pending_keys.split("#")[0], ""
+                verbs = await self._post(result, action, {"Digits": digits})
+            elif tag == "Redirect":
+                verbs = await self._post(result, (verb.text or "").strip(), {})
+            elif tag == "Dial":
+                result.dialed.append("".join(verb.itertext()).strip())
+                action = _required(verb, "action")
+                params = {"DialCallStatus": self.agent, "DialCallSid": "CA" + secrets.token_hex(16)}
+                if self.agent == "completed":
+                    params["DialCallDuration"] = "42"
+                verbs = await self._post(result, action, params)
+            elif tag == "Hangup":
+                result.hung_up_by = "service"
+                break
+            else:
+                raise SimulationError(f"unexpected TwiML verb <{tag}>")
+        else:
+            result.hung_up_by = "service"
+        await self._post(
+            result,
+            "/twilio/status",
+            {"CallStatus": "completed", "SequenceNumber": "3", "CallDuration": "60"},
+            expect_twiml=False,
+        )
+        return result
+
+    async def _record(self, step: Step) -> dict[str, str]:
+        if isinstance(step, Say):
+            wav = await self.voice.say(step.text)
+        elif isinstance(step, PlayFile):
+            wav = self.voice.file(step.path)
+        elif isinstance(step, Tone):
+            wav = self.voice.tone(step.seconds, step.hz)
+        else:
+            raise SimulationError(f"cannot record {step!r}")
+        sid, url = self.recordings.add(wav)
+        seconds = max(1, round((len(wav) - 44) / 16000))
+        return {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(seconds)}
+
+    async def _post(
+        self, result: CallResult, url: str, extra: dict[str, str], *, expect_twiml: bool = True
+    ) -> list[ET.Element]:
+        path = self._path(url)
+        params = {**self.base, "CallStatus": "in-progress", **extra}
+        signature = self.validator.compute_signature(self.public_base_url + path, params)
+        started = time.perf_counter()
+        response = await self.client.post(
+            path,
+            data=params,
+            headers={
+                "X-Twilio-Signature": signature,
+                "I-Twilio-Idempotency-Token": secrets.token_hex(16),
+            },
+        )
+        exchange = Exchange(
+            path,
+            params,
+            response.status_code,
+            response.text,
+            round((time.perf_counter() - started) * 1000, 1),
+        )
+        result.exchanges.append(exchange)
+        if self.on_exchange is not None:
+            await _maybe_await(self.on_exchange(exchange))
+        if response.status_code >= 400:
+            raise SimulationError(f"POST {path} -> {response.status_code}: {response.text[:200]}")
+        return _parse(response.text) if expect_twiml else []
+
+    async def _fetch_audio(self, result: CallResult, url: str) -> None:
+        response = await self.client.get(self._path(url))
+        if response.status_code != 200 or not response.content.startswith(b"RIFF"):
+            raise SimulationError(f"<Play> {url} -> {response.status_code}, not a WAV file")
+        result.played.append(url)
+
+    def _path(self, url: str) -> str:
+        if url.startswith("/"):
+            return url
+        if not url.startswith(self.public_base_url + "/"):
+            raise SimulationError(f"{url!r} is not under PUBLIC_BASE_URL {self.public_base_url}")
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _parse(twiml: str) -> list[ET.Element]:
+    if not twiml.strip():
+        return []
+    root = ET.fromstring(twiml)
+    if root.tag != "Response":
+        raise SimulationError(f"TwiML root is <{root.tag}>, not <Response>")
+    return list(root)
+
+
+def _required(verb: ET.Element, name: str) -> str:
+    value = verb.get(name)
+    if not value:
+        raise SimulationError(f"<{verb.tag}> without {name}: Twilio would loop on the same URL")
+    return value
+
+
+async def _maybe_await(value: Any) -> None:
+    if hasattr(value, "__await__"):
+        await value

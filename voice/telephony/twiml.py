@@ -1,0 +1,148 @@
+"""TwiML for the turn-based mode, built with the ``twilio`` library's ``VoiceResponse``.
+
+Every URL in the TwiML is absolute, built from ``PUBLIC_BASE_URL``; every ``<Record>`` and
+``<Dial>`` has its ``action`` set (the default, the current URL, loops).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from voice.calls.speaker import Phrase, SpokenReply
+from voice.dialog.turns import Action
+
+ALL_KEYS = "0123456789*#"
+MAX_SLOT_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class TwimlSettings:
+    base_url: str
+    agent_number: str | None
+    record_timeout_s: int = 2
+    record_max_length_s: int = 30
+    dial_timeout_s: int = 20
+    voicemail_max_length_s: int = 120
+
+
+class Twiml:
+    def __init__(self, settings: TwimlSettings) -> None:
+        self.settings = settings
+
+    def url(self, path: str, **query: str | int) -> str:
+        suffix = f"?{urlencode(query)}" if query else ""
+        return f"{self.settings.base_url}{path}{suffix}"
+
+    def audio_url(self, audio_id: str) -> str:
+        return self.url(f"/audio/{audio_id}.wav")
+
+    def reply(self, spoken: SpokenReply, *, errors: int = 0) -> str:
+        """Speak the reply, then do what the decision says."""
+        response = VoiceResponse()
+        self._play(response, spoken.phrases)
+        action = spoken.decision.action
+        if action is Action.LISTEN:
+            self._listen(response, errors=errors)
+        elif action is Action.TRANSFER:
+            self._dial(response)
+        elif action is Action.VOICEMAIL:
+            self._voicemail(response)
+        else:
+            response.hangup()
+        return str(response)
+
+    def collect_digits(self, first: str) -> str:
+        """The caller started typing during ``<Record>``: take the rest of the number."""
+        response = VoiceResponse()
+        response.gather(
+            input="dtmf",
+            finish_on_key="#",
+            timeout=4,
+            num_digits=MAX_SLOT_DIGITS,
+            action=self.url("/twilio/keys", first=first),
+            method="POST",
+            action_on_empty_result=True,
+        )
+        return str(response)
+
+    def trouble(self, spoken: SpokenReply | None, *, text: str, retry: bool, errors: int) -> str:
+        """Last resort after an internal error: apologise, then retry or hand over.
+
+        ``spoken`` may be None when even synthesis is down; Twilio's own voice then speaks.
+        """
+        response = VoiceResponse()
+        if spoken is not None:
+            self._play(response, spoken.phrases)
+        else:
+            response.say(text)
+        if retry:
+            self._listen(response, errors=errors)
+        elif self.settings.agent_number:
+            self._dial(response)
+        else:
+            self._voicemail(response)
+        return str(response)
+
+    def empty(self) -> str:
+        return str(VoiceResponse())
+
+    def hangup(self) -> str:
+        response = VoiceResponse()
+        response.hangup()
+        return str(response)
+
+    # -- verbs ----------------------------------------------------------------------------
+
+    def _play(self, response: VoiceResponse, phrases: tuple[Phrase, ...]) -> None:
+        for phrase in phrases:
+            if phrase.audio_id is not None:
+                response.play(self.audio_url(phrase.audio_id))
+            else:
+                response.say(phrase.text)
+
+    def _listen(self, response: VoiceResponse, *, errors: int) -> None:
+        query: dict[str, str | int] = {"e": errors} if errors else {}
+        response.record(
+            action=self.url("/twilio/turn", **query),
+            method="POST",
+            timeout=self.settings.record_timeout_s,
+            max_length=self.settings.record_max_length_s,
+            play_beep=False,
+            trim="trim-silence",
+            finish_on_key=ALL_KEYS,
+        )
+        # Reached only when nothing was recorded (Twilio skips the action then).
+        response.redirect(self.url("/twilio/silence", **query), method="POST")
+
+    def _dial(self, response: VoiceResponse) -> None:
+        if not self.settings.agent_number:
+            self._voicemail(response)
+            return
+        dial = response.dial(
+            action=self.url("/twilio/dial"),
+            method="POST",
+            timeout=self.settings.dial_timeout_s,
+            answer_on_bridge=True,
+        )
+        number = self.settings.agent_number
+        if number.startswith("sip:"):
+            dial.sip(number)
+        elif number.startswith("client:"):
+            dial.client(number.removeprefix("client:"))
+        else:
+            dial.number(number)
+
+    def _voicemail(self, response: VoiceResponse) -> None:
+        response.record(
+            action=self.url("/twilio/voicemail"),
+            method="POST",
+            timeout=5,
+            max_length=self.settings.voicemail_max_length_s,
+            play_beep=True,
+            trim="trim-silence",
+            finish_on_key="#",
+        )
+        response.redirect(self.url("/twilio/voicemail"), method="POST")
