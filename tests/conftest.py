@@ -29,7 +29,9 @@ AGENT = "+14155550100"
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test app: its own database in ``data_dir``, tokens fixed."""
     values: dict[str, Any] = {
+        "database_url": f"sqlite:///{data_dir / 'voice.db'}",
         "public_base_url": PUBLIC_URL,
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
@@ -58,7 +60,7 @@ def recordings() -> Iterator[RecordingHost]:
 
 @pytest.fixture(scope="session")
 def caller_voice(engines: Engines) -> CallerVoice:
-    return CallerVoice(engines.tts)
+    return CallerVoice.bundled(engines.tts_pool)
 
 
 class Line:
@@ -123,9 +125,21 @@ async def open_line(
         await fetch_client.aclose()
 
 
+@pytest.fixture(scope="session")
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data folder (audio key, reply cache) for all test apps, so prompts are
+    synthesized once per session; each test still gets its own database."""
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
 async def line(
-    tmp_path: Path, engines: Engines, recordings: RecordingHost, caller_voice: CallerVoice
+    tmp_path: Path,
+    shared_data: Path,
+    engines: Engines,
+    recordings: RecordingHost,
+    caller_voice: CallerVoice,
 ) -> AsyncIterator[Line]:
-    async with open_line(make_settings(tmp_path), engines, recordings, caller_voice) as opened:
+    settings = make_settings(shared_data, database_url=f"sqlite:///{tmp_path / 'voice.db'}")
+    async with open_line(settings, engines, recordings, caller_voice) as opened:
         yield opened

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from voice.errors import ConfigError, VoiceError
@@ -97,7 +98,6 @@ async def _call(args: argparse.Namespace) -> int:
     import httpx
 
     from voice.config import load_settings, resolve_secrets
-    from voice.engines import load_engines
     from voice.simulator.call import Exchange, SimulatedCall
     from voice.simulator.caller_voice import CallerVoice
     from voice.simulator.recording_host import RecordingHost
@@ -110,7 +110,8 @@ async def _call(args: argparse.Namespace) -> int:
         return 2
     settings = load_settings()
     secrets = resolve_secrets(settings)
-    engines = load_engines(settings)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="caller-voice")
+    voice = CallerVoice.bundled(pool)
     recordings = RecordingHost(settings.twilio_account_sid, secrets.twilio_auth_token).start()
     printed: set[int] = set()
     headers = {"Authorization": f"Bearer {secrets.admin_token}"}
@@ -122,7 +123,7 @@ async def _call(args: argparse.Namespace) -> int:
                 auth_token=secrets.twilio_auth_token,
                 account_sid=settings.twilio_account_sid,
                 recordings=recordings,
-                voice=CallerVoice(engines.tts),
+                voice=voice,
                 from_number=args.from_number,
                 agent=args.agent,
             )
@@ -146,7 +147,7 @@ async def _call(args: argparse.Namespace) -> int:
         return 1
     finally:
         recordings.close()
-        engines.close()
+        pool.shutdown(wait=False)
     if result.dialed:
         print(f"  [call transferred to {', '.join(result.dialed)}: agent {args.agent}]")
     print(

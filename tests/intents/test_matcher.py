@@ -199,3 +199,15 @@ def test_rejects_bad_settings(intent_set: IntentSet) -> None:
 @pytest.mark.parametrize("text", ["No.", "No thanks.", "Yes.", "Okay.", "Thanks.", "That is all."])
 def test_bare_replies_match_no_intent(matcher: Matcher, text: str) -> None:
     assert matcher.match(text).intent is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Tract my order please.", "track_order"),  # heard from deterministic Piper speech
+        ("Pratt my order please.", "track_order"),
+        ("I forgot my pass word.", "reset_password"),
+    ],
+)
+def test_speech_to_text_slips_still_match(matcher: Matcher, text: str, intent: str) -> None:
+    assert matcher.match(text).intent == intent

@@ -38,6 +38,9 @@ DEFAULT_MARGIN: Final = 0.08
 
 NUMBER_TOKEN: Final = "#"
 FUZZY_WORD_CUTOFF: Final = 85.0  # rapidfuzz ratio for "same word, misspelt or re-spelt"
+# Speech-to-text slips usually keep a word's onset ("tract" for "track"), so a word that
+# starts with the same letter may be a little further off ("tower" is not "power").
+FUZZY_SAME_ONSET_CUTOFF: Final = 80.0
 MIN_FUZZY_WORD_LEN: Final = 4
 
 STOP_WORDS: Final = _word_set(
@@ -157,9 +160,13 @@ class Matcher:
         if len(word) < MIN_FUZZY_WORD_LEN:
             return frozenset()
         near = process.extract(
-            word, self._all_words, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD_CUTOFF, limit=3
+            word, self._all_words, scorer=fuzz.ratio, score_cutoff=FUZZY_SAME_ONSET_CUTOFF, limit=3
         )
-        return frozenset(candidate for candidate, _, _ in near)
+        return frozenset(
+            candidate
+            for candidate, score, _ in near
+            if score >= FUZZY_WORD_CUTOFF or candidate[0] == word[0]
+        )
 
 
 def _prepare(text: str) -> _Text:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
 
 from voice.speech.audio import Audio
 from voice.speech.codecs import phone_wav, read_wav, to_phone_quality
-from voice.speech.tts import TextToSpeech
+from voice.speech.models import BUNDLED_VOICE, resolve_piper_voice
+from voice.speech.tts import PiperTTS, TextToSpeech
 
 
 class CallerVoice:
     """Makes the WAV bytes Twilio would have recorded: 8 kHz, through mu-law and back."""
+
+    @classmethod
+    def bundled(cls, executor: Executor) -> CallerVoice:
+        """The bundled voice without random variation, so a script sounds the same each run."""
+        onnx, config = resolve_piper_voice(BUNDLED_VOICE)
+        tts = PiperTTS(onnx, config, executor=executor, deterministic=True)
+        tts.load()
+        return cls(tts)
 
     def __init__(self, tts: TextToSpeech) -> None:
         self.tts = tts

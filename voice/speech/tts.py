@@ -31,8 +31,13 @@ class PiperTTS:
     Piper serializes its phonemizer internally, so concurrent calls from pool threads are safe.
     """
 
-    def __init__(self, model_path: str, config_path: str, *, executor: Executor) -> None:
+    def __init__(
+        self, model_path: str, config_path: str, *, executor: Executor, deterministic: bool = False
+    ) -> None:
+        """``deterministic`` turns off the voice's random variation: the same text always
+        gives the same audio (the simulator's caller, so tests are reproducible)."""
         self._model_path = model_path
+        self._deterministic = deterministic
         self._config_path = config_path
         self._executor = executor
         self._voice: Any = None
@@ -69,7 +74,12 @@ class PiperTTS:
             raise SpeechError(f"Piper failed on {text[:60]!r}: {exc}") from exc
 
     def _render(self, text: str) -> Audio:
-        chunks = list(self._voice.synthesize(text))
+        from piper import SynthesisConfig
+
+        config = (
+            SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if self._deterministic else None
+        )
+        chunks = list(self._voice.synthesize(text, syn_config=config))
         if not chunks:
             raise SpeechError(f"Piper produced no audio for {text[:60]!r}")
         rates = {int(chunk.sample_rate) for chunk in chunks}
