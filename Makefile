@@ -29,7 +29,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy voice
+	$(BIN)/mypy voice tests bench
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest

@@ -68,6 +68,12 @@ class DialogEngine:
             prompts.RETRY,
             *(slot.prompt for spec in self.intents.intents.values() for slot in spec.slots),
             *(slot.reprompt for spec in self.intents.intents.values() for slot in spec.slots),
+            *(
+                text
+                for spec in self.intents.intents.values()
+                for text in (spec.answer, spec.answer_not_found)
+                if text and "{" not in text  # answers filled from data change per call
+            ),
         ]
 
     # -- entry points -------------------------------------------------------------------

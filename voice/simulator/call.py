@@ -91,6 +91,7 @@ class SimulatedCall:
 
     async def run(self, steps: list[Step]) -> CallResult:
         result = CallResult(call_sid=self.call_sid)
+        started = time.monotonic()
         pending = list(steps)
         pending_keys = ""
         verbs = await self._post(result, "/twilio/voice", {"CallStatus": "ringing"})
@@ -142,10 +143,11 @@ class SimulatedCall:
                 raise SimulationError(f"unexpected TwiML verb <{tag}>")
         else:
             result.hung_up_by = "service"
+        duration = str(max(1, round(time.monotonic() - started)))
         await self._post(
             result,
             "/twilio/status",
-            {"CallStatus": "completed", "SequenceNumber": "3", "CallDuration": "60"},
+            {"CallStatus": "completed", "SequenceNumber": "3", "CallDuration": duration},
             expect_twiml=False,
         )
         return result
