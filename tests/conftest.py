@@ -20,6 +20,8 @@ from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Step
 
+pytest_plugins = ["tests.pg"]  # the pg_url fixture, for every test folder
+
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_URL = "https://voice.example.test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

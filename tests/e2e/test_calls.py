@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AGENT, Line, make_settings, open_line
+from tests.pg import reset_schema
 from voice.dialog import prompts
 from voice.engines import Engines
 from voice.intents.loader import load_intents
@@ -189,3 +190,22 @@ async def test_check_balance_for_a_known_caller(line: Line) -> None:
 async def test_check_balance_for_an_unknown_caller(line: Line) -> None:
     _, record = await line.run([Say("What's my balance?")], from_number="+15550001111")
     assert "I couldn't find an account linked to the number" in bot_text(record)
+
+
+async def test_a_whole_call_on_postgresql(
+    tmp_path: Path,
+    pg_url: str,
+    engines: Engines,
+    recordings: RecordingHost,
+    caller_voice: CallerVoice,
+) -> None:
+    reset_schema(pg_url)
+    settings = make_settings(tmp_path, database_url=pg_url)
+    async with open_line(settings, engines, recordings, caller_voice) as line:
+        _, record = await line.run([Say("Where is my order?"), Keys("45712#"), Say("No.")])
+        listed = await line.client.get(
+            "/api/calls", headers={"Authorization": "Bearer test-admin-token"}
+        )
+    assert "Order four five seven one two shipped" in bot_text(record)
+    assert record["status"] == "completed"
+    assert [c["call_sid"] for c in listed.json()["calls"]] == [record["call_sid"]]
