@@ -1,0 +1,131 @@
+"""The console script as a newcomer uses it: `voice serve` in one process, `voice call` in
+another, sharing the development tokens the server created in its data folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from voice.simulator.caller_voice import CallerVoice
+
+ROOT = Path(__file__).resolve().parents[2]
+VOICE = str(Path(sys.executable).parent / "voice")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def env(workdir: Path) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper() not in {"TWILIO_AUTH_TOKEN", "ADMIN_TOKEN", "DATABASE_URL", "AGENT_NUMBER"}
+    }
+    return {
+        **clean,
+        "DATA_DIR": str(workdir / "data"),
+        "INTENTS_DIR": str(ROOT / "intents"),
+        "PUBLIC_BASE_URL": "http://localhost:8000",
+    }
+
+
+@pytest.fixture(scope="module")
+def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    port = free_port()
+    log = (workdir / "serve.log").open("w")
+    process = subprocess.Popen(
+        [VOICE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError((workdir / "serve.log").read_text())
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not start: " + (workdir / "serve.log").read_text())
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def voice(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VOICE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180
+    )
+
+
+def test_serve_announces_its_development_tokens(server: str, workdir: Path) -> None:
+    log = (workdir / "serve.log").read_text()
+    assert "development tokens in use" in log
+    assert (workdir / "data" / "dev-secrets.json").is_file()
+
+
+def test_call_prints_each_turn(server: str, env: dict[str, str], workdir: Path) -> None:
+    done = voice(
+        "call", "--url", server, "What are your opening hours?", "No thanks.", env=env, cwd=workdir
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "-> business_hours" in out
+    assert "stt " in out and "tts " in out  # stage timings
+    assert "Thanks for calling. Goodbye!" in out
+    assert "Call ended by the service" in out
+
+
+async def test_call_with_audio_files(
+    server: str, env: dict[str, str], workdir: Path, caller_voice: CallerVoice
+) -> None:
+    wav = workdir / "question.wav"
+    wav.write_bytes(await caller_voice.say("I forgot my password."))
+    done = voice("call", "--url", server, "--audio", str(wav), env=env, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert "-> reset_password" in done.stdout
+
+
+def test_call_without_a_server_says_how_to_start_one(env: dict[str, str], workdir: Path) -> None:
+    done = voice("call", "--url", f"http://127.0.0.1:{free_port()}", "hello", env=env, cwd=workdir)
+    assert done.returncode == 1
+    assert "make run" in done.stderr
+
+
+def test_bad_setting_fails_with_a_fix(env: dict[str, str], workdir: Path) -> None:
+    done = voice("serve", env={**env, "PUBLIC_BASE_URL": "example.com"}, cwd=workdir)
+    assert done.returncode == 2
+    assert "PUBLIC_BASE_URL" in done.stderr
+    assert "absolute http(s) URL" in done.stderr
+
+
+def test_bad_step_is_refused(env: dict[str, str], workdir: Path) -> None:
+    done = voice("call", "keys:12a", env=env, cwd=workdir)
+    assert done.returncode == 2
+    assert "keys: takes digits" in done.stderr
