@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voice.dialog import prompts
 from voice.dialog.state import CallState, Phase
@@ -234,13 +234,10 @@ class DialogEngine:
                 say=(remaining[0].prompt,), action=Action.LISTEN, expecting=remaining[0].name
             )
         decision = self._answer(state, spec, caller)
-        return Decision(
-            say=decision.say,
-            action=decision.action,
+        return replace(
+            decision,
             intent=spec.name,
             confidence=1.0 if from_keypad else None,
-            reason=decision.reason,
-            expecting=decision.expecting,
             details={**decision.details, slot.name: value},
         )
 
@@ -309,12 +306,4 @@ def _fill(template: str, fields: dict[str, str]) -> str:
 
 
 def _with_match(decision: Decision, match: Match) -> Decision:
-    return Decision(
-        say=decision.say,
-        action=decision.action,
-        intent=match.intent,
-        confidence=match.confidence,
-        reason=decision.reason,
-        expecting=decision.expecting,
-        details=decision.details,
-    )
+    return replace(decision, intent=match.intent, confidence=match.confidence)
