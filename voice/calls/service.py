@@ -69,6 +69,28 @@ class CallService:
         direction: str,
         status: str,
     ) -> SpokenReply:
+        started = time.perf_counter()
+        decision = await self.greet(
+            call_sid,
+            account_sid=account_sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            status=status,
+        )
+        return await self.speak(call_sid, decision, started=started)
+
+    async def greet(
+        self,
+        call_sid: str,
+        *,
+        account_sid: str,
+        from_number: str,
+        to_number: str,
+        direction: str,
+        status: str,
+    ) -> Decision:
+        """Open the call in the store and decide the greeting (not spoken yet)."""
         await self.store.open_call(
             call_sid,
             account_sid=account_sid,
@@ -79,13 +101,20 @@ class CallService:
         )
         state = await self._state(call_sid)
         if state.phase not in (Phase.GREETING, Phase.LISTENING):
-            log.warning("call %s: voice webhook again in phase %s", call_sid, state.phase)
+            log.warning("call %s: greeted again in phase %s", call_sid, state.phase)
         state = CallState()
         decision = self.engine.greet(state)
-        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+        await self._commit(call_sid, state, decision)
+        return decision
 
     async def turn(self, turn: CallerTurn) -> SpokenReply:
+        """Decide on a caller turn, then synthesize the whole reply (webhook mode)."""
         started = time.perf_counter()
+        decision = await self.decide(turn)
+        return await self.speak(turn.call_sid, decision, started=started)
+
+    async def decide(self, turn: CallerTurn) -> Decision:
+        """Hear (if needed) and decide; store the caller turn, state and any transfer."""
         state = await self._state(turn.call_sid)
         timings: dict[str, float] = {}
         if turn.digits:
@@ -116,7 +145,8 @@ class CallService:
                 timings=timings,
                 recording_url=turn.recording_url or None,
             )
-        return await self._conclude(turn.call_sid, state, decision, {}, started=started)
+        await self._commit(turn.call_sid, state, decision)
+        return decision
 
     async def expecting_slot(self, call_sid: str) -> bool:
         """True while the dialog waits for a slot value (keys then start a number)."""
@@ -161,7 +191,8 @@ class CallService:
         if state.phase != Phase.TRANSFERRING:
             state = CallState(phase=Phase.TRANSFERRING)
         decision = self.engine.transfer_failed(state)
-        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+        await self._commit(call_sid, state, decision)
+        return await self.speak(call_sid, decision, started=time.perf_counter())
 
     async def voicemail(
         self, call_sid: str, *, recording_url: str, recording_sid: str, duration_s: int | None
@@ -187,7 +218,8 @@ class CallService:
             )
         state = await self._state(call_sid)
         decision = self.engine.voicemail_taken(state, empty=empty)
-        return await self._conclude(call_sid, state, decision, {}, started=time.perf_counter())
+        await self._commit(call_sid, state, decision)
+        return await self.speak(call_sid, decision, started=time.perf_counter())
 
     # -- internals --------------------------------------------------------------------------
 
@@ -197,15 +229,29 @@ class CallService:
             return CallState()
         return CallState.from_dict(stored[1])
 
-    async def _conclude(
-        self,
-        call_sid: str,
-        state: CallState,
-        decision: Decision,
-        timings: dict[str, float],
-        *,
-        started: float,
-    ) -> SpokenReply:
+    async def speak(self, call_sid: str, decision: Decision, *, started: float) -> SpokenReply:
+        """Synthesize every phrase of the reply and store the bot's turn."""
+        t0 = time.perf_counter()
+        reply = await self.speaker.speak(decision, call_sid=call_sid)
+        timings = {"tts_ms": _ms(t0), "total_ms": _ms(started)}
+        await self.record_bot_turn(call_sid, decision, text=decision.text, timings=timings)
+        return reply
+
+    async def record_bot_turn(
+        self, call_sid: str, decision: Decision, *, text: str, timings: dict[str, float]
+    ) -> None:
+        """Store what the bot said (for a stream: what was actually played)."""
+        await self.store.add_turn(
+            call_sid,
+            speaker="bot",
+            kind=decision.action.value,
+            text=text,
+            intent=decision.intent,
+            confidence=decision.confidence,
+            timings=timings,
+        )
+
+    async def _commit(self, call_sid: str, state: CallState, decision: Decision) -> None:
         await self.store.save_state(call_sid, state.phase.value, state.to_dict())
         if decision.action in (Action.TRANSFER, Action.VOICEMAIL) and decision.reason:
             target = "agent" if decision.action is Action.TRANSFER else "voicemail"
@@ -214,19 +260,6 @@ class CallService:
             )
             if decision.action is Action.VOICEMAIL:
                 await self.store.update_transfer(transfer_id, status="voicemail")
-        t0 = time.perf_counter()
-        reply = await self.speaker.speak(decision, call_sid=call_sid)
-        timings = {**timings, "tts_ms": _ms(t0), "total_ms": _ms(started)}
-        await self.store.add_turn(
-            call_sid,
-            speaker="bot",
-            kind=decision.action.value,
-            text=decision.text,
-            intent=decision.intent,
-            confidence=decision.confidence,
-            timings=timings,
-        )
-        return reply
 
 
 def _to_input(heard: Heard) -> CallerInput:
