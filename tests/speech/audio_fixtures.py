@@ -1,0 +1,135 @@
+"""Phone-quality test audio (8 kHz int16, through mu-law and back) with known timing.
+
+Everything is deterministic: speech comes from the bundled Piper voice with its random
+variation turned off, noise from fixed-seed generators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice.simulator.caller_voice import CallerVoice
+from voice.speech.audio import Audio
+from voice.speech.codecs import read_wav, to_phone_quality
+
+RATE = 8000
+FRAME = 160  # samples per 20 ms frame
+FRAME_MS = 20
+
+
+def phone(samples: np.ndarray) -> np.ndarray:
+    """Float samples (full scale 1.0) at 8 kHz, clipped, mu-law quantized, back to int16."""
+    pcm = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0) * 32767
+    return to_phone_quality(Audio(pcm.astype(np.int16), RATE)).samples
+
+
+def _t(seconds: float) -> np.ndarray:
+    return np.arange(round(seconds * RATE)) / RATE
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), dtype=np.int16)
+
+
+def tone(seconds: float, hz: float = 440.0, level: float = 0.3) -> np.ndarray:
+    """A steady sine, e.g. a dial or ring tone."""
+    return phone(level * np.sin(2 * np.pi * hz * _t(seconds)))
+
+
+def dtmf(digits: str = "1234567890", on_s: float = 0.1, off_s: float = 0.1) -> np.ndarray:
+    """DTMF-like dual tones, one per digit, with gaps (a caller pressing keys)."""
+    rows = {"1": 697, "2": 697, "3": 697, "4": 770, "5": 770, "6": 770}
+    rows |= {"7": 852, "8": 852, "9": 852, "0": 941, "*": 941, "#": 941}
+    cols = {d: (1209, 1336, 1477)["147*2580369#".index(d) // 4] for d in rows}
+    t = _t(on_s)
+    parts = []
+    for digit in digits:
+        pair = 0.2 * (np.sin(2 * np.pi * rows[digit] * t) + np.sin(2 * np.pi * cols[digit] * t))
+        parts += [pair, np.zeros(round(off_s * RATE))]
+    return phone(np.concatenate(parts))
+
+
+def hold_music(seconds: float, bpm: float = 96.0) -> np.ndarray:
+    """Synthetic hold music: a I-V-vi-IV chord pad, an eighth-note melody with plucked
+    envelopes, and a kick/hi-hat rhythm, mixed to a typical on-hold loudness."""
+    t = _t(seconds)
+    beat = 60.0 / bpm
+    chords = [(261.6, 329.6, 392.0), (196.0, 246.9, 293.7), (220.0, 261.6, 329.6)]
+    chords.append((174.6, 220.0, 261.6))
+    melody = [523.3, 587.3, 659.3, 784.0, 659.3, 587.3, 523.3, 493.9]
+    out = np.zeros_like(t)
+    bar = (t // (4 * beat)).astype(int) % len(chords)
+    for voice in range(3):
+        freq = np.array([chord[voice] for chord in chords])[bar]
+        phase = 2 * np.pi * np.cumsum(freq) / RATE
+        out += 0.08 * (np.sin(phase) + 0.3 * np.sin(2 * phase) + 0.15 * np.sin(3 * phase))
+    eighth = beat / 2
+    step = (t // eighth).astype(int)
+    since = t - step * eighth
+    freq = np.array(melody)[step % len(melody)]
+    phase = 2 * np.pi * np.cumsum(freq) / RATE
+    out += 0.2 * np.exp(-since * 6) * (np.sin(phase) + 0.4 * np.sin(2 * phase))
+    since_beat = t - (t // beat) * beat
+    out += 0.3 * np.exp(-since_beat * 25) * np.sin(2 * np.pi * 60 * since_beat)
+    hat = np.random.default_rng(7).standard_normal(len(t))
+    out += 0.05 * np.exp(-np.abs(since_beat - beat / 2) * 200) * hat
+    return phone(out)
+
+
+def white_noise(seconds: float, level: float = 0.05, seed: int = 1) -> np.ndarray:
+    """Line hiss: Gaussian white noise at ``level`` RMS (full scale 1.0)."""
+    return phone(level * np.random.default_rng(seed).standard_normal(round(seconds * RATE)))
+
+
+def pink_noise(seconds: float, level: float = 0.05, seed: int = 2) -> np.ndarray:
+    """1/f noise (white noise shaped in the frequency domain) at ``level`` RMS."""
+    n = round(seconds * RATE)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / RATE), 20.0))
+    pink = np.fft.irfft(spectrum, n)
+    return phone(level * pink / np.sqrt(np.mean(pink**2)))
+
+
+def noise_burst(ms: float = 150.0, level: float = 0.4, seed: int = 3) -> np.ndarray:
+    """A cough-like burst: low-passed noise with a fast attack and exponential decay."""
+    t = _t(ms / 1000)
+    noise = np.random.default_rng(seed).standard_normal(len(t))
+    smooth = np.convolve(noise, np.ones(4) / 4, mode="same")
+    envelope = np.minimum(t / 0.01, 1.0) * np.exp(-t / (ms / 1000 / 3))
+    return phone(level * envelope * smooth / np.max(np.abs(smooth)) * 2)
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Phone-quality speech trimmed to its voiced part (so its start and end are known)."""
+
+    samples: np.ndarray
+    text: str
+
+    @property
+    def ms(self) -> float:
+        return 1000 * len(self.samples) / RATE
+
+
+async def speech(voice: CallerVoice, text: str) -> Speech:
+    """``text`` spoken by the deterministic caller voice, with leading and trailing
+    silence cut at the first and last 10 ms window above -40 dBFS."""
+    samples = read_wav(await voice.say(text)).samples
+    windows = samples[: len(samples) // 80 * 80].reshape(-1, 80).astype(np.float64)
+    loud = np.flatnonzero(np.sqrt(np.mean(windows**2, axis=1)) > 330)
+    return Speech(samples[loud[0] * 80 : (loud[-1] + 1) * 80].copy(), text)
+
+
+def frames(samples: np.ndarray) -> Iterator[tuple[np.ndarray, float]]:
+    """20 ms frames with the stream time (ms) of each frame's end, as a media stream has."""
+    whole = len(samples) // FRAME * FRAME
+    padded = (
+        samples
+        if whole == len(samples)
+        else np.concatenate([samples, np.zeros(FRAME - (len(samples) - whole), dtype=np.int16)])
+    )
+    for index in range(len(padded) // FRAME):
+        yield padded[index * FRAME : (index + 1) * FRAME], (index + 1) * FRAME_MS
