@@ -41,6 +41,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "intents_dir": ROOT / "intents",
         "agent_number": AGENT,
+        "voice_mode": "turns",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

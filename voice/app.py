@@ -7,21 +7,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice import __version__
 from voice.api.routes import router as api_router
 from voice.calls.service import CallService
 from voice.calls.speaker import Speaker
+from voice.calls.stream_session import SentenceAudio, sentences
 from voice.config import Settings, load_settings, resolve_secrets
-from voice.deps import AppContext
+from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.engines import Engines, load_engines
 from voice.fulfillment.demo import DemoFulfillment
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
 from voice.store.repo import Store
@@ -29,6 +32,7 @@ from voice.telephony.audio_routes import router as audio_router
 from voice.telephony.recordings import RecordingFetcher
 from voice.telephony.routes import router as twilio_router
 from voice.telephony.signature import SignatureChecker
+from voice.telephony.stream_routes import router as stream_router
 from voice.telephony.twiml import Twiml, TwimlSettings
 
 log = logging.getLogger(__name__)
@@ -57,12 +61,18 @@ def create_app(
 
     app = FastAPI(title="Voice assistant", version=__version__, lifespan=lifespan)
     app.include_router(twilio_router)
+    app.include_router(stream_router)
     app.include_router(audio_router)
     app.include_router(api_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["ops"], dependencies=[Admin])
+    async def metrics(request: Request) -> Response:
+        ctx: AppContext = request.app.state.ctx
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,6 +136,8 @@ async def _build_context(
     speaker = Speaker(cache)
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher)
     await cache.warm(engine.static_phrases())
+    if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
+        await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
     log.info("ready: %d intents, public URL %s", len(intents.intents), settings.public_base_url)
     ctx = AppContext(
         settings=settings,
@@ -141,7 +153,10 @@ async def _build_context(
                 record_timeout_s=settings.record_timeout_s,
                 record_max_length_s=settings.record_max_length_s,
                 dial_timeout_s=settings.dial_timeout_s,
+                ws_url=settings.public_ws_url,
             )
         ),
+        metrics=Metrics(),
+        sentence_audio=SentenceAudio(cache),
     )
     return ctx, closers

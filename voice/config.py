@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         "development", validation_alias="VOICE_ENV"
     )
+    voice_mode: Literal["stream", "turns"] = "stream"
     public_base_url: str = "http://localhost:8000"
     twilio_account_sid: str = "AC00000000000000000000000000000000"
     twilio_auth_token: SecretStr | None = None
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     record_max_length_s: int = Field(30, ge=5, le=120)
     dial_timeout_s: int = Field(20, ge=5, le=60)
     recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
+    stream_end_ms: int = Field(600, ge=200, le=3000)
+    stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=1, le=65535)
 
@@ -88,6 +91,13 @@ class Settings(BaseSettings):
         if not (value.startswith("AC") and len(value) == 34):
             raise ValueError("must be a Twilio Account SID: 'AC' followed by 32 characters")
         return value
+
+    @property
+    def public_ws_url(self) -> str:
+        """PUBLIC_BASE_URL with ws(s):// for Media Streams."""
+        if self.public_base_url.startswith("https://"):
+            return "wss://" + self.public_base_url.removeprefix("https://")
+        return "ws://" + self.public_base_url.removeprefix("http://")
 
     @property
     def database(self) -> str:

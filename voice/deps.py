@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from voice.calls.service import CallService
+from voice.calls.stream_session import SentenceAudio
 from voice.config import Secrets, Settings
+from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
 from voice.telephony.signature import SignatureChecker, read_twilio_form
@@ -25,6 +27,8 @@ class AppContext:
     cache: ReplyAudioCache
     checker: SignatureChecker
     twiml: Twiml
+    metrics: Metrics
+    sentence_audio: SentenceAudio
 
 
 def get_context(request: Request) -> AppContext:

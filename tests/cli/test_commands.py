@@ -44,6 +44,7 @@ def env(workdir: Path) -> dict[str, str]:
         "DATA_DIR": str(workdir / "data"),
         "INTENTS_DIR": str(ROOT / "intents"),
         "PUBLIC_BASE_URL": "http://localhost:8000",
+        "VOICE_MODE": "turns",
     }
 
 

@@ -49,11 +49,18 @@ def converse(turns: list[CallerInput], **settings: object) -> tuple[CallState, l
     return state, decisions
 
 
-def test_greeting_lists_what_the_line_can_do() -> None:
+def test_greeting_is_short_and_offers_a_person() -> None:
     _, [greeting] = converse([])
     assert greeting.action is Action.LISTEN
-    assert "reset your password" in greeting.text
-    assert "connect you to a person" in greeting.text
+    assert greeting.say[-1] == prompts.HOW_CAN_I_HELP
+    assert "press 0" in greeting.text
+    assert len(greeting.text.split()) < 30
+
+
+def test_the_menu_comes_when_the_caller_seems_unsure() -> None:
+    _, decisions = converse([SILENCE])
+    assert "reset your password" in decisions[1].text
+    assert "connect you to a person" in decisions[1].text
 
 
 def test_answer_then_anything_else_then_goodbye() -> None:

@@ -148,6 +148,18 @@ class CallService:
         await self._commit(turn.call_sid, state, decision)
         return decision
 
+    async def phase(self, call_sid: str) -> Phase:
+        return (await self._state(call_sid)).phase
+
+    async def escalate(self, call_sid: str, reason: str) -> Decision:
+        """Hand over outside the dialog's own decisions (e.g. after internal errors)."""
+        state = await self._state(call_sid)
+        if state.phase in (Phase.TRANSFERRING, Phase.VOICEMAIL, Phase.ENDED):
+            return Decision(say=(), action=Action.HANGUP)
+        decision = self.engine.escalate(state, reason)
+        await self._commit(call_sid, state, decision)
+        return decision
+
     async def expecting_slot(self, call_sid: str) -> bool:
         """True while the dialog waits for a slot value (keys then start a number)."""
         return (await self._state(call_sid)).phase == Phase.COLLECTING_SLOT

@@ -51,6 +51,7 @@ class DialogEngine:
         """Phrases that never change, to synthesize once at start-up."""
         return [
             prompts.greeting(self.settings.company),
+            prompts.HOW_CAN_I_HELP,
             prompts.menu(self._descriptions),
             prompts.not_understood(self._descriptions),
             prompts.ANYTHING_ELSE,
@@ -80,8 +81,9 @@ class DialogEngine:
 
     def greet(self, state: CallState) -> Decision:
         state.move_to(Phase.LISTENING)
+        # Short on purpose: the full menu comes only when the caller seems unsure.
         return Decision(
-            say=(prompts.greeting(self.settings.company), prompts.menu(self._descriptions)),
+            say=(prompts.greeting(self.settings.company), prompts.HOW_CAN_I_HELP),
             action=Action.LISTEN,
         )
 

@@ -25,6 +25,10 @@ LOOKUP_FAILED = "Sorry, I can't look that up right now."
 SLOT_AGAIN = "Please say the digits one at a time, or type them on your keypad and press pound."
 TECHNICAL_TROUBLE = "Sorry, I'm having a technical problem."
 RETRY = "Sorry, something went wrong on my side. Could you say that again?"
+LINE_DROPPED = "Sorry, the line dropped for a moment. What can I help you with?"
+
+
+HOW_CAN_I_HELP = "How can I help you today? You can press 0 at any time to reach a person."
 
 
 def greeting(company: str) -> str:

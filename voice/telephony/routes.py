@@ -34,7 +34,7 @@ def _errors(request: Request) -> int:
     return int(raw) if raw.isdigit() and len(raw) < 3 else 0
 
 
-async def _guarded(
+async def guarded(
     ctx: AppContext,
     request: Request,
     call_sid: str,
@@ -83,6 +83,16 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
     info = CallInfo.parse(form)
 
     async def run() -> str:
+        if ctx.settings.voice_mode == "stream":
+            await ctx.store.open_call(
+                info.call_sid,
+                account_sid=info.account_sid,
+                from_number=info.from_number,
+                to_number=info.to_number,
+                direction=info.direction,
+                status=info.status or "in-progress",
+            )
+            return ctx.twiml.connect_stream({"From": info.from_number, "To": info.to_number})
         reply = await ctx.calls.start(
             info.call_sid,
             account_sid=info.account_sid,
@@ -93,7 +103,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
         )
         return ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/turn")
@@ -116,7 +126,7 @@ async def caller_turn(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, recording_url=recording.url))
         return ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/silence")
@@ -127,7 +137,7 @@ async def silence(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, Caller(number=info.from_number)))
         return ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/keys")
@@ -141,7 +151,7 @@ async def keys(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, digits=digits or "#"))
         return ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/dial")
@@ -158,7 +168,7 @@ async def dial_result(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
         )
         return ctx.twiml.hangup() if reply is None else ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/voicemail")
@@ -175,7 +185,7 @@ async def voicemail(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
         )
         return ctx.twiml.reply(reply)
 
-    return await _guarded(ctx, request, info.call_sid, run)
+    return await guarded(ctx, request, info.call_sid, run)
 
 
 @router.post("/status")

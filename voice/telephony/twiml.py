@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from voice.calls.speaker import Phrase, SpokenReply
 from voice.dialog.turns import Action
@@ -22,6 +22,7 @@ MAX_SLOT_DIGITS = 12
 class TwimlSettings:
     base_url: str
     agent_number: str | None
+    ws_url: str = ""  # wss:// form of base_url, for Media Streams
     record_timeout_s: int = 2
     record_max_length_s: int = 30
     dial_timeout_s: int = 20
@@ -50,6 +51,32 @@ class Twiml:
             self._dial(response)
         elif action is Action.VOICEMAIL:
             self._voicemail(response)
+        else:
+            response.hangup()
+        return str(response)
+
+    def connect_stream(self, parameters: dict[str, str]) -> str:
+        """Hand the call to the live Media Stream. Values travel as <Parameter>, never in the
+        URL. When the stream closes, Twilio asks ``/twilio/stream-ended`` what comes next."""
+        response = VoiceResponse()
+        connect = Connect(action=self.url("/twilio/stream-ended"), method="POST")
+        stream = connect.stream(url=f"{self.settings.ws_url}/twilio/stream")
+        for name, value in parameters.items():
+            stream.parameter(name=name, value=value)
+        response.append(connect)
+        return str(response)
+
+    def after_stream(self, spoken: SpokenReply | None, action: Action) -> str:
+        """What runs once a stream closed: the hand-over it decided, or the end."""
+        response = VoiceResponse()
+        if spoken is not None:
+            self._play(response, spoken.phrases)
+        if action is Action.TRANSFER:
+            self._dial(response)
+        elif action is Action.VOICEMAIL:
+            self._voicemail(response)
+        elif action is Action.LISTEN:
+            self._listen(response, errors=0)
         else:
             response.hangup()
         return str(response)

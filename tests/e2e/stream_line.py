@@ -1,0 +1,99 @@
+"""A real server (uvicorn on loopback) in stream mode, and fake Twilio stream callers for it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+from fastapi import FastAPI
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL
+from voice.app import create_app
+from voice.config import Settings
+from voice.deps import AppContext
+from voice.engines import Engines
+from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.stream_caller import StreamCaller
+from voice.speech.codecs import read_wav
+
+PUBLIC_WS = PUBLIC_URL.replace("https://", "wss://") + "/twilio/stream"
+
+
+class StreamLine:
+    def __init__(self, app: FastAPI, base: str, client: httpx.AsyncClient, voice: CallerVoice):
+        self.app = app
+        self.base = base
+        self.client = client
+        self.voice = voice
+
+    @property
+    def ctx(self) -> AppContext:
+        ctx: AppContext = self.app.state.ctx
+        return ctx
+
+    def caller(self, call_sid: str, *, token: str = AUTH_TOKEN, **kwargs: Any) -> StreamCaller:
+        return StreamCaller(
+            self.base.replace("http://", "ws://") + "/twilio/stream",
+            public_ws_url=PUBLIC_WS,
+            auth_token=token,
+            account_sid=ACCOUNT_SID,
+            call_sid=call_sid,
+            custom_parameters={"To": "+15005550001"},
+            **kwargs,
+        )
+
+    async def speech(self, text: str) -> np.ndarray:
+        return read_wav(await self.voice.say(text)).samples
+
+    async def post(self, path: str, params: dict[str, str]) -> httpx.Response:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params)
+        return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    async def record(self, call_sid: str) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/calls/{call_sid}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def wait_for_turns(
+        self, call_sid: str, count: int, timeout: float = 10
+    ) -> dict[str, Any]:
+        """The stored call once it has ``count`` turns (the server stores as calls go)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            record = await self.record(call_sid)
+            if len(record["turns"]) >= count or asyncio.get_running_loop().time() > deadline:
+                return record
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def stream_line(
+    settings: Settings, engines: Engines, voice: CallerVoice
+) -> AsyncIterator[StreamLine]:
+    fetch = httpx.AsyncClient()
+    app = create_app(settings, engines=engines, http_client=fetch)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            yield StreamLine(app, base, client, voice)
+    finally:
+        server.should_exit = True
+        await task
+        await fetch.aclose()

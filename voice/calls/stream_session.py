@@ -1,0 +1,452 @@
+"""One live call over a Twilio Media Stream: listen, detect the end of a turn, answer as audio.
+
+The session owns three things: the caller's audio (fed frame by frame to a ``TurnDetector``),
+the bot's audio (a ``Player``), and at most one turn being decided at a time. The receive loop
+never waits on speech recognition or synthesis, so one slow call never holds up its own audio
+or anyone else's.
+
+Barge-in is pause-then-decide: when the caller's voice has lasted ``start_ms`` over the bot,
+the bot pauses at once (``clear``). If what they said turns out to be a backchannel ("mhm",
+"okay", a cough), the bot resumes the sentence it was on; otherwise it stops and listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice.calls.player import PlaybackReport, Player
+from voice.calls.service import CallerTurn, CallService, Heard
+from voice.dialog import prompts
+from voice.dialog.turns import Action, Caller, Decision
+from voice.errors import SpeechError
+from voice.metrics import Metrics
+from voice.speech.audio import Audio
+from voice.speech.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
+from voice.speech.cache import ReplyAudioCache
+from voice.speech.codecs import mulaw_decode, mulaw_encode, read_wav, resample
+from voice.speech.endpointing import (
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+    TurnDetector,
+    TurnEnded,
+)
+from voice.speech.stt import Transcript
+from voice.speech.vad import StreamingVAD
+from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 20
+KEY_TIMEOUT_S = 3.0  # between keypad digits of a slot value
+CLOSE_AFTER_S = 15.0  # longest wait for the last words before a hand-over
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+Close = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    end_ms: int = 600  # silence that ends a turn
+    start_ms: int = 120  # voice that starts one (and pauses the bot: cheap to undo)
+    pause_ms: int = 250  # silence that starts speculative recognition
+    silence_s: float = 6.0  # no answer at all for this long: a silent turn
+
+
+def sentences(text: str) -> list[str]:
+    """Split a reply into sentences, so the first one can play while the next is made."""
+    return [part.strip() for part in _SENTENCE.split(text) if part.strip()]
+
+
+class SentenceAudio:
+    """8 kHz mu-law bytes of a sentence, through the shared reply cache (synthesized once)."""
+
+    def __init__(self, cache: ReplyAudioCache, *, capacity: int = 512) -> None:
+        self.cache = cache
+        self._mulaw: dict[str, bytes] = {}
+        self._capacity = capacity
+
+    async def mulaw(self, text: str) -> bytes:
+        audio_id = await self.cache.audio_id(text)
+        cached = self._mulaw.get(audio_id)
+        if cached is not None:
+            return cached
+        path = self.cache.path(audio_id)
+        if path is None:
+            raise SpeechError(f"reply audio {audio_id} vanished from the cache")
+        audio = read_wav(await asyncio.to_thread(path.read_bytes))
+        samples = audio.samples if audio.rate == 8000 else resample(audio.samples, audio.rate, 8000)
+        data = mulaw_encode(samples)
+        if len(self._mulaw) >= self._capacity:
+            self._mulaw.pop(next(iter(self._mulaw)))
+        self._mulaw[audio_id] = data
+        return data
+
+
+class StreamSession:
+    def __init__(
+        self,
+        start: Start,
+        *,
+        calls: CallService,
+        audio: SentenceAudio,
+        player: Player,
+        close: Close,
+        metrics: Metrics,
+        settings: StreamSettings,
+    ) -> None:
+        self.start = start
+        self.call_sid = start.call_sid
+        self.caller = Caller(number=start.custom_parameters.get("From", ""))
+        self.calls = calls
+        self.audio = audio
+        self.player = player
+        self._close = close
+        self.metrics = metrics
+        self.settings = settings
+        self.detector = TurnDetector(
+            StreamingVAD(),
+            start_ms=settings.start_ms,
+            pause_ms=settings.pause_ms,
+            end_ms=settings.end_ms,
+        )
+        self._stream_ms = 0.0  # stream time: 20 ms per inbound frame
+        self._turns: asyncio.Queue[Queued | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._speculation: tuple[float, asyncio.Task[Transcript]] | None = None
+        self._barge: float | None = None  # stream time the overlapping voice began
+        self._voiced = False  # the caller's voice is on right now
+        self._judge: asyncio.Task[None] | None = None  # backchannel or barge-in?
+        self._skip_turn_end = False  # the utterance was a backchannel: no turn
+        self._keys = ""
+        self._key_timer: asyncio.TimerHandle | None = None
+        self._silence_timer: asyncio.TimerHandle | None = None
+        self._expecting_slot = False
+        self._errors = 0
+        self._closing = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def open(self, from_number: str, to_number: str) -> None:
+        """Start the turn worker; it greets the caller first (opening the call in the store)."""
+        self._worker = asyncio.create_task(
+            self._work(from_number, to_number), name=f"turns-{self.call_sid}"
+        )
+
+    async def shutdown(self) -> None:
+        """The stream ended (stop, hang-up or a dropped socket): store what was heard."""
+        self._closing = True
+        for timer in (self._key_timer, self._silence_timer):
+            if timer is not None:
+                timer.cancel()
+        await self.player.stop()  # a reply in progress is recorded as interrupted
+        await self._turns.put(None)
+        if self._worker is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), 5.0)
+            except (TimeoutError, asyncio.CancelledError):
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+        await self.player.close()
+
+    # -- inbound events -------------------------------------------------------------------
+
+    async def on_event(self, event: object) -> None:
+        if isinstance(event, Media):
+            if event.track in ("inbound", ""):
+                await self._on_audio(mulaw_decode(event.payload))
+        elif isinstance(event, Dtmf):
+            await self._on_key(event.digit)
+        elif isinstance(event, Mark):
+            self.player.on_mark(event.name)
+        elif isinstance(event, Stop):
+            self._closing = True
+
+    async def _on_audio(self, frame: np.ndarray) -> None:
+        self._stream_ms += len(frame) / 8
+        for event in self.detector.push(frame, self._stream_ms):
+            if isinstance(event, SpeechStarted):
+                self._voiced = True
+                await self._on_voice_start(event.at_ms)
+            elif isinstance(event, SpeechPaused):
+                self._voiced = False
+                self._on_pause(event.audio, event.at_ms)
+            elif isinstance(event, SpeechResumed):
+                self._voiced = True
+                self._speculation = None
+                if self._judge is not None:
+                    self._judge.cancel()
+                    self._judge = None
+            elif isinstance(event, TurnEnded):
+                self._voiced = False
+                await self._on_turn_end(event)
+        # Voice still on (no pause yet, and a pause is only seen pause_ms after it stops)
+        # for longer than any backchannel: a real interruption.
+        limit = BACKCHANNEL_MAX_MS + self.settings.pause_ms
+        if self._barge is not None and self._voiced and self._stream_ms - self._barge > limit:
+            await self._confirm_barge_in()
+
+    async def _on_voice_start(self, at_ms: float) -> None:
+        self._cancel_silence_timer()
+        if self.player.speaking and not self.player.paused:
+            self._barge = at_ms
+            await self.player.pause()
+            log.info("call %s: caller spoke over the bot; paused", self.call_sid)
+            self.metrics.barge_in.observe(max(0.0, self._stream_ms - at_ms) / 1000)
+
+    def _on_pause(self, audio: np.ndarray, at_ms: float) -> None:
+        if self._barge is not None:
+            speech_ms = at_ms - self._barge - self.settings.pause_ms
+            self._judge = asyncio.create_task(self._judge_overlap(audio, speech_ms))
+            return
+        task = asyncio.create_task(self._transcribe(audio))
+        self._speculation = (self._stream_ms, task)
+
+    async def _on_turn_end(self, event: TurnEnded) -> None:
+        now = time.perf_counter()
+        voice_end = now - max(0.0, self._stream_ms - event.last_voice_ms) / 1000
+        if self._skip_turn_end:  # a backchannel, already dealt with
+            self._skip_turn_end = False
+            return
+        if self._barge is not None and self._judge is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._judge  # decided in a moment; the worker is idle meanwhile
+            if self._skip_turn_end:
+                self._skip_turn_end = False
+                return
+        self._barge, self._judge = None, None
+        speculation, self._speculation = self._speculation, None
+        task = speculation[1] if speculation is not None else None
+        await self._turns.put(Queued(audio=event.audio, speculative=task, voice_end=voice_end))
+
+    async def _judge_overlap(self, audio: np.ndarray, speech_ms: float) -> None:
+        """The caller spoke briefly over the bot: a backchannel (go on) or a real turn?"""
+        transcript = await self._transcribe(audio)
+        log.info("call %s: over the bot: %r (%.0f ms)", self.call_sid, transcript.text, speech_ms)
+        if self._barge is None:
+            return  # already confirmed as a barge-in
+        if is_backchannel(transcript.text, speech_ms) and not self._voiced:
+            self.metrics.backchannels.inc()
+            log.info("call %s: backchannel %r, going on", self.call_sid, transcript.text)
+            self._barge, self._skip_turn_end = None, True
+            await self.player.resume()
+            return
+        self._speculation = (self._stream_ms, _done(transcript))
+        await self._confirm_barge_in()
+
+    async def _confirm_barge_in(self) -> None:
+        log.info("call %s: barge-in; the bot stops", self.call_sid)
+        self._barge = None
+        await self.player.stop()
+
+    async def _on_key(self, digit: str) -> None:
+        self._cancel_silence_timer()
+        if self.player.speaking:
+            await self.player.stop()
+        if not self._expecting_slot:
+            await self._turns.put(Queued(digits=digit))
+            return
+        if digit == "#":
+            await self._flush_keys()
+            return
+        if digit == "0" and not self._keys:
+            await self._turns.put(Queued(digits="0"))
+            return
+        self._keys += digit
+        if self._key_timer is not None:
+            self._key_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._key_timer = loop.call_later(
+            KEY_TIMEOUT_S, lambda: asyncio.ensure_future(self._flush_keys())
+        )
+
+    async def _flush_keys(self) -> None:
+        if self._key_timer is not None:
+            self._key_timer.cancel()
+            self._key_timer = None
+        digits, self._keys = self._keys, ""
+        await self._turns.put(Queued(digits=digits or "#"))
+
+    # -- turns ------------------------------------------------------------------------------
+
+    async def _work(self, from_number: str, to_number: str) -> None:
+        """Greet, then decide turns one at a time, in order."""
+        try:
+            decision = await self.calls.greet(
+                self.call_sid,
+                account_sid=self.start.account_sid,
+                from_number=from_number,
+                to_number=to_number,
+                direction="inbound",
+                status="in-progress",
+            )
+            await self._speak(decision, started=time.perf_counter(), timings={})
+        except Exception:
+            log.exception("call %s: could not greet", self.call_sid)
+            self._errors = 2
+            await self._recover()
+            return
+        while True:
+            queued = await self._turns.get()
+            if queued is None:
+                return
+            try:
+                await self._take(queued)
+                self._errors = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._errors += 1
+                log.exception("call %s: turn failed (error #%d)", self.call_sid, self._errors)
+                await self._recover()
+
+    async def _take(self, queued: Queued) -> None:
+        started = time.perf_counter() if queued.voice_end is None else queued.voice_end
+        heard = queued.heard
+        if heard is None and (queued.audio is not None or queued.speculative is not None):
+            heard = await self._hear(queued)
+            if heard.error is None and (heard.transcript is None or not heard.transcript.text):
+                # Voice-like sound with no words (a cough, a click): not a turn.
+                if not self.player.speaking:
+                    self._arm_silence_timer()
+                return
+        timings = dict(heard.timings) if heard is not None else {}
+        if self.player.speaking:
+            await self.player.stop()
+        turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
+        decision = await self.calls.decide(turn)
+        await self._speak(decision, started=started, timings=timings)
+
+    async def _hear(self, queued: Queued) -> Heard:
+        timings: dict[str, float] = {"endpoint_ms": float(self.settings.end_ms)}
+        t0 = time.perf_counter()
+        transcript: Transcript | None = None
+        if queued.speculative is not None:
+            with contextlib.suppress(SpeechError):
+                transcript = await queued.speculative
+                timings["speculative"] = 1.0
+        if transcript is None:
+            assert queued.audio is not None
+            try:
+                transcript = await self._transcribe(queued.audio)
+            except SpeechError as exc:
+                log.error("call %s: could not transcribe: %s", self.call_sid, exc)
+                return Heard(transcript=None, timings=timings, error=str(exc))
+        timings["stt_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return Heard(transcript=transcript, timings=timings)
+
+    async def _transcribe(self, samples: np.ndarray) -> Transcript:
+        return await self.calls.stt.transcribe(Audio(samples=samples, rate=8000))
+
+    async def _speak(
+        self, decision: Decision, *, started: float, timings: dict[str, float]
+    ) -> None:
+        """Stream the reply sentence by sentence; store what the caller actually heard."""
+        self._expecting_slot = decision.expecting is not None
+        self.player.begin()
+        t0 = time.perf_counter()
+        first = True
+        for phrase in decision.say:
+            for sentence in sentences(phrase):
+                try:
+                    data = await self.audio.mulaw(sentence)
+                except SpeechError:
+                    log.exception("call %s: no audio for %r", self.call_sid, sentence[:60])
+                    continue
+                if first:
+                    timings["tts_first_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+                    first = False
+                self.player.add(sentence, data)
+        self.player.finish()
+        report = await self.player.wait(
+            timeout=None if decision.action is Action.LISTEN else CLOSE_AFTER_S
+        )
+        await self._record(decision, report, started=started, timings=timings)
+        if decision.action is Action.LISTEN:
+            if not report.interrupted:
+                self._arm_silence_timer()
+        else:
+            await self._finish_call()
+
+    async def _record(
+        self,
+        decision: Decision,
+        report: PlaybackReport,
+        *,
+        started: float,
+        timings: dict[str, float],
+    ) -> None:
+        if report.first_frame_at is not None:
+            timings["eos_to_first_audio_ms"] = round((report.first_frame_at - started) * 1000, 1)
+        timings["played_ms"] = report.played_ms
+        if report.interrupted:
+            timings["interrupted"] = 1.0
+        heard_text = " ".join(report.heard) if report.interrupted else decision.text
+        self.metrics.observe_turn("stream", timings)
+        await self.calls.record_bot_turn(self.call_sid, decision, text=heard_text, timings=timings)
+
+    async def _finish_call(self) -> None:
+        """Hand-over or goodbye: close the stream; Twilio then asks what comes next."""
+        self._closing = True
+        await self._close()
+
+    async def _recover(self) -> None:
+        """After an internal error: apologise and listen, or (twice in a row) hand over."""
+        if self._errors >= 2:
+            with contextlib.suppress(Exception):
+                await self.calls.escalate(self.call_sid, "internal_error")
+            await self._finish_call()  # /twilio/stream-ended hands the caller over
+            return
+        with contextlib.suppress(Exception):
+            await self._speak(
+                Decision(say=(prompts.RETRY,), action=Action.LISTEN),
+                started=time.perf_counter(),
+                timings={},
+            )
+
+    # -- silence ------------------------------------------------------------------------------
+
+    def _arm_silence_timer(self) -> None:
+        self._cancel_silence_timer()
+        if self._closing:
+            return
+        loop = asyncio.get_running_loop()
+        self._silence_timer = loop.call_later(
+            self.settings.silence_s,
+            lambda: self._turns.put_nowait(Queued()),  # nothing heard: a silent turn
+        )
+
+    def _cancel_silence_timer(self) -> None:
+        if self._silence_timer is not None:
+            self._silence_timer.cancel()
+            self._silence_timer = None
+
+
+def _done(transcript: Transcript) -> asyncio.Task[Transcript]:
+    """A finished task holding ``transcript`` (used as a speculation already resolved)."""
+
+    async def value() -> Transcript:
+        return transcript
+
+    return asyncio.ensure_future(value())
+
+
+@dataclass
+class Queued:
+    """A caller turn waiting to be decided: keys, speech (maybe already transcribed or
+    being transcribed speculatively), or nothing at all (a silent turn)."""
+
+    digits: str = ""
+    audio: np.ndarray | None = None
+    speculative: asyncio.Task[Transcript] | None = None
+    heard: Heard | None = None
+    voice_end: float | None = None  # perf_counter() of the caller's last voiced frame

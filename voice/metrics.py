@@ -1,0 +1,55 @@
+"""Prometheus metrics: turn latency by mode and stage, barge-in reaction, live streams."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class Metrics:
+    """One registry per app, so tests and several apps in a process don't collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.turn_latency = Histogram(
+            "voice_turn_latency_seconds",
+            "Stream: caller's last voiced frame to first reply frame sent. "
+            "Webhook: turn request in to TwiML out.",
+            ["mode"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.stage = Histogram(
+            "voice_turn_stage_seconds",
+            "Time spent in one stage of a turn (endpoint, download, stt, match, tts_first).",
+            ["mode", "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.barge_in = Histogram(
+            "voice_barge_in_reaction_seconds",
+            "Caller's voice onset over the bot to the clear sent to Twilio.",
+            buckets=(0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0),
+            registry=self.registry,
+        )
+        self.backchannels = Counter(
+            "voice_backchannels_total",
+            "Caller speech over the bot judged a backchannel (the bot went on).",
+            registry=self.registry,
+        )
+        self.active_streams = Gauge(
+            "voice_active_streams", "Media Streams open now.", registry=self.registry
+        )
+        self.calls = Counter(
+            "voice_calls_total", "Calls answered.", ["mode"], registry=self.registry
+        )
+
+    def observe_turn(self, mode: str, timings: dict[str, float]) -> None:
+        """Record a turn's stage timings (milliseconds, as stored on turns)."""
+        for key, value in timings.items():
+            if key.endswith("_ms") and key not in ("total_ms", "eos_to_first_audio_ms"):
+                self.stage.labels(mode=mode, stage=key.removesuffix("_ms")).observe(value / 1000)
+        total = timings.get("eos_to_first_audio_ms", timings.get("total_ms"))
+        if total is not None:
+            self.turn_latency.labels(mode=mode).observe(total / 1000)
