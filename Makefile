@@ -38,6 +38,7 @@ test: lint typecheck unit
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.turns
+	$(BIN)/python -m bench.streams
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -68,6 +68,7 @@ async def run(rounds: int) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="bench-"))
     settings = Settings(
         _env_file=None,
+        voice_mode="turns",
         public_base_url=PUBLIC,
         twilio_account_sid=SID,
         twilio_auth_token=TOKEN,
@@ -200,10 +201,11 @@ def render(result: dict[str, Any]) -> str:
     )
 
 
-def write(section: str) -> None:
+def write_section(section: str, name: str) -> None:
+    """Replace the ``<!-- name:start -->...<!-- name:end -->`` part of BENCHMARKS.md."""
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start, end = "<!-- turn-based:start -->", "<!-- turn-based:end -->"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start in text and end in text:
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
@@ -219,7 +221,7 @@ def main() -> None:
     section = render(asyncio.run(run(args.rounds)))
     print(section)
     if not args.no_write:
-        write(section)
+        write_section(section, "turn-based")
 
 
 if __name__ == "__main__":

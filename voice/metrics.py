@@ -48,7 +48,11 @@ class Metrics:
     def observe_turn(self, mode: str, timings: dict[str, float]) -> None:
         """Record a turn's stage timings (milliseconds, as stored on turns)."""
         for key, value in timings.items():
-            if key.endswith("_ms") and key not in ("total_ms", "eos_to_first_audio_ms"):
+            if key.endswith("_ms") and key not in (
+                "total_ms",
+                "eos_to_first_audio_ms",
+                "played_ms",
+            ):
                 self.stage.labels(mode=mode, stage=key.removesuffix("_ms")).observe(value / 1000)
         total = timings.get("eos_to_first_audio_ms", timings.get("total_ms"))
         if total is not None:

@@ -61,22 +61,27 @@ def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError((workdir / "serve.log").read_text())
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("server did not start: " + (workdir / "serve.log").read_text())
+        wait_healthy(url, process, workdir / "serve.log")
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``url``/healthz answers; the server log in the error if it never does."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("server did not start: " + log.read_text())
 
 
 def voice(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

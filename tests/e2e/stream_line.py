@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import numpy as np
-import uvicorn
 from fastapi import FastAPI
 from twilio.request_validator import RequestValidator
 
@@ -19,6 +18,7 @@ from voice.config import Settings
 from voice.deps import AppContext
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.local_server import serve_locally
 from voice.simulator.stream_caller import StreamCaller
 from voice.speech.codecs import read_wav
 
@@ -81,19 +81,11 @@ async def stream_line(
 ) -> AsyncIterator[StreamLine]:
     fetch = httpx.AsyncClient()
     app = create_app(settings, engines=engines, http_client=fetch)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with (
+            serve_locally(app) as base,
+            httpx.AsyncClient(base_url=base, timeout=30) as client,
+        ):
             yield StreamLine(app, base, client, voice)
     finally:
-        server.should_exit = True
-        await task
         await fetch.aclose()

@@ -148,6 +148,11 @@ class CallService:
         await self._commit(turn.call_sid, state, decision)
         return decision
 
+    async def preview(self, call_sid: str, heard: Heard, caller: Caller) -> Decision:
+        """What the dialog would answer to ``heard``, changing nothing (for speculation)."""
+        state = await self._state(call_sid)
+        return self.engine.handle(state, _to_input(heard), caller)
+
     async def phase(self, call_sid: str) -> Phase:
         return (await self._state(call_sid)).phase
 

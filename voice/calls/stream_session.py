@@ -126,6 +126,7 @@ class StreamSession:
         self._voiced = False  # the caller's voice is on right now
         self._judge: asyncio.Task[None] | None = None  # backchannel or barge-in?
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
+        self._stt_ms: dict[int, float] = {}  # compute time of each transcript, by id
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -208,7 +209,7 @@ class StreamSession:
             speech_ms = at_ms - self._barge - self.settings.pause_ms
             self._judge = asyncio.create_task(self._judge_overlap(audio, speech_ms))
             return
-        task = asyncio.create_task(self._transcribe(audio))
+        task = asyncio.create_task(self._speculate(audio))
         self._speculation = (self._stream_ms, task)
 
     async def _on_turn_end(self, event: TurnEnded) -> None:
@@ -227,6 +228,19 @@ class StreamSession:
         speculation, self._speculation = self._speculation, None
         task = speculation[1] if speculation is not None else None
         await self._turns.put(Queued(audio=event.audio, speculative=task, voice_end=voice_end))
+
+    async def _speculate(self, audio: np.ndarray) -> Transcript:
+        """During the pause: transcribe, and synthesize the reply we would give, so both
+        are ready if the caller stays quiet. Nothing is stored; the turn decides for real."""
+        transcript = await self._transcribe(audio)
+        if transcript.text:
+            with contextlib.suppress(Exception):
+                heard = Heard(transcript=transcript)
+                decision = await self.calls.preview(self.call_sid, heard, self.caller)
+                for phrase in decision.say[:1]:
+                    for sentence in sentences(phrase)[:1]:
+                        await self.audio.mulaw(sentence)
+        return transcript
 
     async def _judge_overlap(self, audio: np.ndarray, speech_ms: float) -> None:
         """The caller spoke briefly over the bot: a backchannel (go on) or a real turn?"""
@@ -327,6 +341,8 @@ class StreamSession:
         await self._speak(decision, started=started, timings=timings)
 
     async def _hear(self, queued: Queued) -> Heard:
+        """The turn's transcript: the speculative one if ready, else transcribed now.
+        ``stt_ms`` is recognition compute time; ``stt_wait_ms`` what the turn waited for it."""
         timings: dict[str, float] = {"endpoint_ms": float(self.settings.end_ms)}
         t0 = time.perf_counter()
         transcript: Transcript | None = None
@@ -341,11 +357,15 @@ class StreamSession:
             except SpeechError as exc:
                 log.error("call %s: could not transcribe: %s", self.call_sid, exc)
                 return Heard(transcript=None, timings=timings, error=str(exc))
-        timings["stt_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        timings["stt_wait_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        timings["stt_ms"] = self._stt_ms.pop(id(transcript), timings["stt_wait_ms"])
         return Heard(transcript=transcript, timings=timings)
 
     async def _transcribe(self, samples: np.ndarray) -> Transcript:
-        return await self.calls.stt.transcribe(Audio(samples=samples, rate=8000))
+        t0 = time.perf_counter()
+        transcript = await self.calls.stt.transcribe(Audio(samples=samples, rate=8000))
+        self._stt_ms[id(transcript)] = round((time.perf_counter() - t0) * 1000, 1)
+        return transcript
 
     async def _speak(
         self, decision: Decision, *, started: float, timings: dict[str, float]

@@ -3,11 +3,14 @@
 The caller follows the service's TwiML verb by verb: ``<Play>`` is fetched, ``<Record>``
 gets the next step's audio (published on a loopback ``RecordingHost``) or keys,
 ``<Gather>`` gets digits, ``<Dial>`` gets the configured agent outcome, ``<Redirect>`` is
-followed, ``<Hangup>`` or the end of the document ends the call.
+followed, ``<Connect><Stream>`` opens a Media Stream (``StreamCaller``) and plays the steps
+into it in real time, ``<Hangup>`` or the end of the document ends the call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -22,9 +25,11 @@ from twilio.request_validator import RequestValidator
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, PlayFile, Say, Silence, Step, Tone
+from voice.simulator.stream_caller import StreamCaller, StreamCallError
 
 AgentOutcome = Literal["completed", "busy", "no-answer", "failed"]
 MAX_REQUESTS = 200  # a runaway TwiML loop stops here
+STREAM_ANSWER_TIMEOUT_S = 12.0  # silent-turn reprompts come after STREAM_SILENCE_S
 
 
 class SimulationError(RuntimeError):
@@ -73,6 +78,7 @@ class SimulatedCall:
         self.client = client
         self.public_base_url = public_base_url.rstrip("/")
         self.validator = RequestValidator(auth_token)
+        self.auth_token = auth_token
         self.recordings = recordings
         self.voice = voice
         self.agent = agent
@@ -136,6 +142,12 @@ class SimulatedCall:
                 if self.agent == "completed":
                     params["DialCallDuration"] = "42"
                 verbs = await self._post(result, action, params)
+            elif tag == "Connect":
+                pending, closed_by_server = await self._stream(result, verb, pending)
+                if not closed_by_server:
+                    result.hung_up_by = "caller"
+                    break
+                verbs = await self._post(result, _required(verb, "action"), {})
             elif tag == "Hangup":
                 result.hung_up_by = "service"
                 break
@@ -152,15 +164,68 @@ class SimulatedCall:
         )
         return result
 
-    async def _record(self, step: Step) -> dict[str, str]:
+    async def _stream(
+        self, result: CallResult, connect: ET.Element, steps: list[Step]
+    ) -> tuple[list[Step], bool]:
+        """Talk over a Media Stream as Twilio would carry the call: each step is played in
+        real time, then the caller listens until the bot has finished answering. Returns the
+        steps left and whether the server closed the stream (a hand-over or goodbye)."""
+        stream = connect.find("Stream")
+        if stream is None or not stream.get("url"):
+            raise SimulationError("<Connect> without <Stream url>")
+        public_url = stream.get("url", "")
+        if "?" in public_url:
+            raise SimulationError("Media Stream URLs take no query string; use <Parameter>")
+        params = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
+        base = str(self.client.base_url).rstrip("/")
+        ws_url = base.replace("https://", "wss://").replace("http://", "ws://")
+        ws_url += urlsplit(public_url).path
+        pending = list(steps)
+        async with StreamCaller(
+            ws_url,
+            public_ws_url=public_url,
+            auth_token=self.auth_token,
+            account_sid=self.base["AccountSid"],
+            call_sid=self.call_sid,
+            from_number=self.base["From"],
+            custom_parameters=params,
+        ) as caller:
+            await self._listen(caller, result, since=time.monotonic())
+            while pending and not caller.closed_by_server:
+                step = pending.pop(0)
+                began = time.monotonic()
+                if isinstance(step, Keys):
+                    for digit in step.digits:
+                        await caller.press(digit)
+                        await asyncio.sleep(0.15)
+                elif not isinstance(step, Silence):
+                    wav = await self._audio(step)
+                    await caller.play(caller.say_wav(wav))
+                await self._listen(caller, result, since=began)
+            closed = caller.closed_by_server
+        return pending, closed
+
+    async def _listen(self, caller: StreamCaller, result: CallResult, *, since: float) -> None:
+        """Wait for the bot's answer to start and finish (or the stream to close)."""
+        with contextlib.suppress(TimeoutError, StreamCallError):
+            await caller.wait_for_audio(after=since, timeout=STREAM_ANSWER_TIMEOUT_S)
+            await caller.wait_until_quiet(0.8, timeout=120)
+        exchange = Exchange("/twilio/stream", {}, 101, "", 0.0)
+        result.exchanges.append(exchange)
+        if self.on_exchange is not None:
+            await _maybe_await(self.on_exchange(exchange))
+
+    async def _audio(self, step: Step) -> bytes:
         if isinstance(step, Say):
-            wav = await self.voice.say(step.text)
-        elif isinstance(step, PlayFile):
-            wav = self.voice.file(step.path)
-        elif isinstance(step, Tone):
-            wav = self.voice.tone(step.seconds, step.hz)
-        else:
-            raise SimulationError(f"cannot record {step!r}")
+            return await self.voice.say(step.text)
+        if isinstance(step, PlayFile):
+            return self.voice.file(step.path)
+        if isinstance(step, Tone):
+            return self.voice.tone(step.seconds, step.hz)
+        raise SimulationError(f"cannot play {step!r}")
+
+    async def _record(self, step: Step) -> dict[str, str]:
+        wav = await self._audio(step)
         sid, url = self.recordings.add(wav)
         seconds = max(1, round((len(wav) - 44) / 16000))
         return {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(seconds)}
