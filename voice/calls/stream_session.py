@@ -126,6 +126,7 @@ class StreamSession:
         self._voiced = False  # the caller's voice is on right now
         self._judge: asyncio.Task[None] | None = None  # backchannel or barge-in?
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
+        self._pending_judge: asyncio.Task[None] | None = None
         self._stt_ms: dict[int, float] = {}  # compute time of each transcript, by id
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
@@ -218,13 +219,29 @@ class StreamSession:
         if self._skip_turn_end:  # a backchannel, already dealt with
             self._skip_turn_end = False
             return
-        if self._barge is not None and self._judge is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._judge  # decided in a moment; the worker is idle meanwhile
-            if self._skip_turn_end:
-                self._skip_turn_end = False
-                return
-        self._barge, self._judge = None, None
+        judge, self._judge = self._judge, None
+        if self._barge is not None and judge is not None and not judge.done():
+            # Still deciding backchannel or not: finish that off the receive loop.
+            self._pending_judge = asyncio.create_task(self._after_judge(judge, event, voice_end))
+            return
+        if self._skip_turn_end:
+            self._skip_turn_end = False
+            return
+        self._barge = None
+        await self._queue_speech(event, voice_end)
+
+    async def _after_judge(
+        self, judge: asyncio.Task[None], event: TurnEnded, voice_end: float
+    ) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await judge
+        if self._skip_turn_end:
+            self._skip_turn_end = False
+            return
+        self._barge = None
+        await self._queue_speech(event, voice_end)
+
+    async def _queue_speech(self, event: TurnEnded, voice_end: float) -> None:
         speculation, self._speculation = self._speculation, None
         task = speculation[1] if speculation is not None else None
         await self._turns.put(Queued(audio=event.audio, speculative=task, voice_end=voice_end))
