@@ -19,18 +19,15 @@ import argparse
 import asyncio
 import platform
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import numpy as np
 
-from bench.turns import ADMIN, PUBLIC, ROOT, SID, TOKEN, pct, write_section
+from bench.turns import PUBLIC, SID, TOKEN, bench_settings, pct, write_section
 from bench.turns import run as run_turns
 from voice.app import create_app
-from voice.config import Settings
 from voice.engines import Engines, load_engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
@@ -98,18 +95,7 @@ async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: 
 
 
 async def run(calls: int, concurrent: int) -> dict[str, object]:
-    data = Path(tempfile.mkdtemp(prefix="bench-streams-"))
-    settings = Settings(
-        _env_file=None,
-        voice_mode="stream",
-        public_base_url=PUBLIC,
-        twilio_account_sid=SID,
-        twilio_auth_token=TOKEN,
-        admin_token=ADMIN,
-        data_dir=data,
-        intents_dir=ROOT / "intents",
-        agent_number="+14155550100",
-    )
+    settings = bench_settings("stream")
     engines: Engines = load_engines(settings)
     voice = CallerVoice.bundled(engines.tts_pool)
     clips = {

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from twilio.request_validator import RequestValidator
@@ -64,19 +64,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def run(rounds: int) -> dict[str, Any]:
-    data = Path(tempfile.mkdtemp(prefix="bench-"))
-    settings = Settings(
+def bench_settings(mode: Literal["stream", "turns"]) -> Settings:
+    """Default settings (models, pools) with fixed tokens and a fresh data folder."""
+    return Settings(
         _env_file=None,
-        voice_mode="turns",
+        voice_mode=mode,
         public_base_url=PUBLIC,
         twilio_account_sid=SID,
         twilio_auth_token=TOKEN,
         admin_token=ADMIN,
-        data_dir=data,
+        data_dir=Path(tempfile.mkdtemp(prefix=f"bench-{mode}-")),
         intents_dir=ROOT / "intents",
         agent_number="+14155550100",
     )
+
+
+async def run(rounds: int) -> dict[str, Any]:
+    settings = bench_settings("turns")
     engines = load_engines(settings)
     voice = CallerVoice.bundled(engines.tts_pool)
     host = RecordingHost(SID, TOKEN).start()

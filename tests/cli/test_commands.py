@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,39 +35,51 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def env(workdir: Path) -> dict[str, str]:
-    clean = {
+    return clean_env(workdir, PUBLIC_BASE_URL="http://localhost:8000", VOICE_MODE="turns")
+
+
+@contextmanager
+def running_server(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """`voice serve` as a subprocess on a free port; yields its URL."""
+    port = free_port()
+    log_path = workdir / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [VOICE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def clean_env(workdir: Path, **values: str) -> dict[str, str]:
+    """The environment without configured secrets, with a data folder in ``workdir``."""
+    kept = {
         k: v
         for k, v in os.environ.items()
-        if k.upper() not in {"TWILIO_AUTH_TOKEN", "ADMIN_TOKEN", "DATABASE_URL", "AGENT_NUMBER"}
+        if k.upper()
+        not in {"TWILIO_AUTH_TOKEN", "ADMIN_TOKEN", "DATABASE_URL", "AGENT_NUMBER", "VOICE_MODE"}
     }
     return {
-        **clean,
+        **kept,
         "DATA_DIR": str(workdir / "data"),
         "INTENTS_DIR": str(ROOT / "intents"),
-        "PUBLIC_BASE_URL": "http://localhost:8000",
-        "VOICE_MODE": "turns",
+        **values,
     }
 
 
 @pytest.fixture(scope="module")
 def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    port = free_port()
-    log = (workdir / "serve.log").open("w")
-    process = subprocess.Popen(
-        [VOICE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, workdir / "serve.log")
+    with running_server(env, workdir) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
