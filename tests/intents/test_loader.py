@@ -46,7 +46,7 @@ def test_loads_valid_folder_in_file_order(tmp_path: Path) -> None:
 
 def test_every_file_in_the_real_folder_loads() -> None:
     intents = load_intents(INTENTS_DIR)
-    files = sorted(p.stem for p in INTENTS_DIR.glob("*.yaml"))
+    files = sorted(p.stem for p in INTENTS_DIR.glob("*.yaml") if p.stem != "policy")
     assert sorted(intents.intents) == files
 
 

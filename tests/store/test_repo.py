@@ -286,3 +286,36 @@ def test_create_all_is_repeatable_and_free_text_fits(store: Store) -> None:
     call = store.get_call(CALL)
     assert call is not None
     assert (call["turns"][0]["kind"], call["turns"][0]["intent"]) == (long_kind, long_intent)
+
+
+def test_escalations_are_an_audit_trail(store: Store) -> None:
+    store.open_call(
+        "CA" + "e" * 32,
+        account_sid="AC1",
+        from_number="+1",
+        to_number="+2",
+        direction="inbound",
+        status="in-progress",
+    )
+    first = store.add_escalation(
+        "CA" + "e" * 32,
+        reason="sensitive:fraud",
+        priority="urgent",
+        outcome="transfer",
+        evidence="someone used my [card]",
+        detail={"spoken": "Possible fraud."},
+    )
+    second = store.add_escalation(
+        "CA" + "e" * 32,
+        reason="frustration",
+        priority="high",
+        outcome="after_hours",
+        evidence="",
+        detail={},
+    )
+    assert second > first
+    call = store.get_call("CA" + "e" * 32)
+    assert call is not None
+    assert [e["reason"] for e in call["escalations"]] == ["sensitive:fraud", "frustration"]
+    assert call["escalations"][0]["detail"] == {"spoken": "Possible fraud."}
+    assert call["escalations"][0]["priority"] == "urgent"

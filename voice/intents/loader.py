@@ -18,6 +18,7 @@ from voice.intents.schema import IntentSpec
 from voice.yamlfile import line_of, read_model
 
 SUFFIXES: Final = (".yaml", ".yml")
+NOT_INTENTS: Final = frozenset({"policy"})  # policy.yaml lives beside the intents
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ def load_intents(directory: Path) -> IntentSet:
     """
     if not directory.is_dir():
         raise IntentFileError(f"{directory}: intent folder not found; create it or fix the path")
-    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+    files = sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.suffix in SUFFIXES and p.stem not in NOT_INTENTS
+    )
     if not files:
         raise IntentFileError(
             f"{directory}: no intent files; add at least one <name>.yaml (see intents/README.md)"

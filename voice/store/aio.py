@@ -109,6 +109,26 @@ class AsyncStore:
             duration_s=duration_s,
         )
 
+    async def add_escalation(
+        self,
+        call_sid: str,
+        *,
+        reason: str,
+        priority: str,
+        outcome: str,
+        evidence: str,
+        detail: Mapping[str, Any],
+    ) -> int:
+        return await asyncio.to_thread(
+            self.sync.add_escalation,
+            call_sid,
+            reason=reason,
+            priority=priority,
+            outcome=outcome,
+            evidence=evidence,
+            detail=detail,
+        )
+
     async def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         return await asyncio.to_thread(self.sync.latest_transfer, call_sid)
 

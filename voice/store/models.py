@@ -157,6 +157,34 @@ class Transfer(Base):
         )
 
 
+class Escalation(Base):
+    """The audit trail: each decision to hand a caller over, with why and how urgently."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(
+        ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str]
+    outcome: Mapped[str]  # transfer, voicemail, after_hours
+    evidence: Mapped[str] = mapped_column(Text, default="")  # redacted words that triggered it
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # summary, scores
+    created_at: Mapped[datetime]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "priority": self.priority,
+            "outcome": self.outcome,
+            "evidence": self.evidence,
+            "detail": self.detail,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
 class Voicemail(Base):
     __tablename__ = "voicemails"
 

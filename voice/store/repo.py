@@ -22,6 +22,7 @@ from voice.store.models import (
     TERMINAL_STATUSES,
     Base,
     Call,
+    Escalation,
     Transfer,
     TransferRecord,
     Turn,
@@ -233,6 +234,31 @@ class Store:
             if _update(s, Transfer, Transfer.id == transfer_id, **changes) == 0:
                 raise StoreError(f"update_transfer failed: unknown transfer {transfer_id}")
 
+    def add_escalation(
+        self,
+        call_sid: str,
+        *,
+        reason: str,
+        priority: str,
+        outcome: str,
+        evidence: str,
+        detail: Mapping[str, Any],
+    ) -> int:
+        """Record a decision to hand the caller over (the policy's audit trail)."""
+        with self._tx("add_escalation") as s:
+            row = Escalation(
+                call_sid=call_sid,
+                reason=reason,
+                priority=priority,
+                outcome=outcome,
+                evidence=evidence,
+                detail=dict(detail),
+                created_at=utcnow(),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
     def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         with self._tx("latest_transfer") as s:
             transfer = s.scalars(
@@ -322,6 +348,9 @@ class Store:
             voicemails = s.scalars(
                 select(Voicemail).where(Voicemail.call_sid == call_sid).order_by(Voicemail.id)
             )
+            escalations = s.scalars(
+                select(Escalation).where(Escalation.call_sid == call_sid).order_by(Escalation.id)
+            )
             return {
                 **call.summary(),
                 "account_sid": call.account_sid,
@@ -330,4 +359,5 @@ class Store:
                 "turns": [turn.to_json() for turn in turns],
                 "transfers": [transfer.record().to_json() for transfer in transfers],
                 "voicemails": [voicemail.to_json() for voicemail in voicemails],
+                "escalations": [escalation.to_json() for escalation in escalations],
             }

@@ -1,0 +1,1 @@
+"""Hand-over to a person: redaction, frustration, sensitive topics and opening hours."""

@@ -1,0 +1,127 @@
+"""The hand-over summary: what an agent needs before saying hello.
+
+Built from the call's state and its stored turns, which are redacted when written, so no
+summary can carry a card number or a one-time code. ``spoken`` is two or three sentences
+for the agent's ear (the whisper before the bridge); the rest is for the console and
+webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from voice.dialog.state import CallState
+from voice.intents.slots import speak_digits
+
+_REASONS = {
+    "caller_request": "asked to speak to a person",
+    "keypad_0": "pressed 0 for a person",
+    "frustration": "sounded frustrated",
+    "repeated_no_match": "was not understood several times",
+    "repeated_silence": "went silent on the line",
+    "unclear_audio": "had a bad line the assistant could not hear",
+    "slot_not_understood": "could not give an order number the assistant understood",
+    "slot_not_found": "gave order numbers the assistant could not find",
+    "fulfillment_error": "asked for something the assistant could not look up",
+    "internal_error": "hit a technical problem",
+    "agent_unavailable": "could not be connected",
+}
+_TOPICS = {
+    "fraud": "reported possible fraud",
+    "data_leak": "reported a leak of personal data",
+    "legal": "mentioned legal action",
+    "emergency": "reported an emergency",
+    "outage_harm": "reported an outage causing serious harm",
+}
+_CLOSING = "Is there anything else I can help with?"
+
+
+def reason_words(reason: str) -> str:
+    """A reason code as words: ``sensitive:fraud`` -> "reported possible fraud"."""
+    if reason.startswith("sensitive:"):
+        topic = reason.removeprefix("sensitive:")
+        return _TOPICS.get(topic, f"raised a sensitive matter ({topic.replace('_', ' ')})")
+    if reason.startswith("intent:") or reason.startswith("always_human:"):
+        name = reason.split(":", 1)[1].replace("_", " ")
+        return f"needs a person for {name}"
+    return _REASONS.get(reason, reason.replace("_", " "))
+
+
+def build_summary(
+    *,
+    caller_number: str,
+    reason: str,
+    priority: str,
+    state: CallState,
+    turns: Sequence[dict[str, Any]],
+    sentiment: Sequence[float] = (),
+) -> dict[str, Any]:
+    intents = list(dict.fromkeys(state.intents_seen))
+    told = [
+        _without_closing(t["text"])
+        for t in turns
+        if t["speaker"] == "bot" and t.get("intent") and t["kind"] == "listen"
+    ]
+    failed = [
+        t["text"]
+        for t in turns
+        if t["speaker"] == "caller" and t["kind"] in ("speech", "unclear") and not t.get("intent")
+    ]
+    trend = sentiment[-1] if sentiment else 0.0
+    summary: dict[str, Any] = {
+        "caller": caller_number,
+        "reason": reason,
+        "reason_words": reason_words(reason),
+        "priority": priority,
+        "intents": intents,
+        "slots": dict(state.slots),
+        "bot_told": told[-3:],
+        "failed_attempts": [text for text in failed if text][-3:],
+        "sentiment": {"trend": round(trend, 2), "history": [round(s, 2) for s in sentiment]},
+    }
+    summary["spoken"] = spoken_summary(summary)
+    return summary
+
+
+def spoken_summary(summary: dict[str, Any]) -> str:
+    """Two or three sentences for the agent: who, why, and what already happened."""
+    who = _caller_words(summary["caller"])
+    urgent = "Urgent. " if summary["priority"] == "urgent" else ""
+    sentences = [f"{urgent}{who} {summary['reason_words']}."]
+    intents = [name.replace("_", " ") for name in summary["intents"]]
+    if intents:
+        about = f"They asked about {_join(intents)}"
+        order = summary["slots"].get("order_number")
+        if order:
+            about += f", order {speak_digits(order)}"
+        sentences.append(about + ".")
+    if summary["failed_attempts"]:
+        sentences.append(f'Not understood: "{summary["failed_attempts"][-1]}".')
+    elif summary["bot_told"]:
+        sentences.append(f"The assistant told them: {_first_sentence(summary['bot_told'][-1])}")
+    if summary["sentiment"]["trend"] >= 0.5 and summary["reason"] != "frustration":
+        sentences.append("They sound upset.")
+    return " ".join(sentences[:3])
+
+
+def _caller_words(number: str) -> str:
+    digits = number.lstrip("+")
+    if digits.isdigit() and len(digits) >= 4:
+        return f"The caller, ending {speak_digits(digits[-4:])},"
+    return "The caller"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _first_sentence(text: str) -> str:
+    for end in (". ", "! ", "? "):
+        if end in text:
+            return text[: text.index(end) + 1]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _without_closing(text: str) -> str:
+    return text.replace(_CLOSING, "").strip()
