@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from voice.app import create_app
@@ -30,6 +31,15 @@ ACCOUNT_SID = "AC" + "1" * 32
 AGENT = "+14155550100"
 
 
+def always_open_policy(folder: Path) -> Path:
+    """The shipped policy without its opening hours, so tests never depend on the clock."""
+    policy = yaml.safe_load((ROOT / "intents" / "policy.yaml").read_text())
+    policy.pop("hours", None)
+    path = folder / "policy-always-open.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return path
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for a test app: its own database in ``data_dir``, tokens fixed."""
     values: dict[str, Any] = {
@@ -42,6 +52,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "intents_dir": ROOT / "intents",
         "agent_number": AGENT,
         "voice_mode": "turns",
+        "policy_file": always_open_policy(data_dir),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

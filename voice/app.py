@@ -22,6 +22,8 @@ from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.engines import Engines, load_engines
 from voice.fulfillment.demo import DemoFulfillment
+from voice.handoff.escalation import EscalationPolicy
+from voice.handoff.policy import load_policy
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
 from voice.metrics import Metrics
@@ -116,16 +118,20 @@ async def _build_context(
 
     closers.append(close_store)
     cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
+    policy = load_policy(settings.policy_path, intents)
     engine = DialogEngine(
         intents,
         Matcher(intents),
         DemoFulfillment(),
         DialogSettings(
             company=settings.company_name,
-            max_misses=settings.max_misses,
-            max_silences=settings.max_silences,
+            max_misses=policy.failures.no_match,
+            max_silences=policy.failures.silence,
+            max_slot_misses=policy.failures.slot_attempts,
+            max_unclear=policy.failures.unclear_audio,
             agent_available=settings.agent_number is not None,
         ),
+        EscalationPolicy(policy),
     )
     fetcher = RecordingFetcher(
         http_client,

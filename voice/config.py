@@ -48,8 +48,7 @@ class Settings(BaseSettings):
     tts_workers: int = Field(1, ge=1, le=16)
     company_name: str = "Acme"
     intents_dir: Path = Path("intents")
-    max_misses: int = Field(3, ge=1, le=10)
-    max_silences: int = Field(3, ge=1, le=10)
+    policy_file: Path | None = None  # default: intents_dir / "policy.yaml"
     record_timeout_s: int = Field(2, ge=1, le=10)
     record_max_length_s: int = Field(30, ge=5, le=120)
     dial_timeout_s: int = Field(20, ge=5, le=60)
@@ -91,6 +90,10 @@ class Settings(BaseSettings):
         if not (value.startswith("AC") and len(value) == 34):
             raise ValueError("must be a Twilio Account SID: 'AC' followed by 32 characters")
         return value
+
+    @property
+    def policy_path(self) -> Path:
+        return self.policy_file or self.intents_dir / "policy.yaml"
 
     @property
     def public_ws_url(self) -> str:

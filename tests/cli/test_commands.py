@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import always_open_policy
 from voice.simulator.caller_voice import CallerVoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +73,7 @@ def clean_env(workdir: Path, **values: str) -> dict[str, str]:
         **kept,
         "DATA_DIR": str(workdir / "data"),
         "INTENTS_DIR": str(ROOT / "intents"),
+        "POLICY_FILE": str(always_open_policy(workdir)),
         **values,
     }
 

@@ -209,3 +209,26 @@ async def test_a_whole_call_on_postgresql(
     assert "Order four five seven one two shipped" in bot_text(record)
     assert record["status"] == "completed"
     assert [c["call_sid"] for c in listed.json()["calls"]] == [record["call_sid"]]
+
+
+async def test_fraud_goes_to_a_person_at_once_with_an_audit_record(line: Line) -> None:
+    result, record = await line.run([Say("Someone stole my credit card and made charges.")])
+    assert result.dialed == [AGENT]
+    [escalation] = record["escalations"]
+    assert escalation["reason"] == "sensitive:fraud"
+    assert escalation["priority"] == "urgent"
+    assert escalation["outcome"] == "transfer"
+    summary = escalation["detail"]["summary"]
+    assert summary["spoken"].startswith("Urgent. The caller")
+    assert "fraud" in summary["spoken"]
+
+
+async def test_card_numbers_are_redacted_when_stored(line: Line) -> None:
+    _, record = await line.run(
+        [Say("My card number is 4111 1111 1111 1111."), Say("Can I talk to a person?")]
+    )
+    stored = " ".join(t["text"] for t in record["turns"])
+    assert "[card]" in stored
+    assert "1111" not in stored
+    spoken = record["escalations"][0]["detail"]["summary"]["spoken"]
+    assert "1111" not in spoken

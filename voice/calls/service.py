@@ -16,6 +16,8 @@ from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import RecordingUnavailable, SpeechError
+from voice.handoff.redaction import redact
+from voice.handoff.summary import build_summary
 from voice.speech.codecs import read_wav
 from voice.speech.stt import SpeechToText, Transcript
 from voice.store.aio import AsyncStore
@@ -139,13 +141,13 @@ class CallService:
                 turn.call_sid,
                 speaker="caller",
                 kind=kind.value,
-                text=text,
+                text=redact(text),
                 intent=decision.intent if decision else None,
                 confidence=confidence,
                 timings=timings,
                 recording_url=turn.recording_url or None,
             )
-        await self._commit(turn.call_sid, state, decision)
+        await self._commit(turn.call_sid, state, decision, caller=turn.caller)
         return decision
 
     async def preview(self, call_sid: str, heard: Heard, caller: Caller) -> Decision:
@@ -223,13 +225,13 @@ class CallService:
                 recording_url=recording_url,
                 recording_sid=recording_sid or None,
                 duration_s=duration_s or 0,
-                transcript=transcript,
+                transcript=redact(transcript),
             )
             await self.store.add_turn(
                 call_sid,
                 speaker="caller",
                 kind="voicemail",
-                text=transcript,
+                text=redact(transcript),
                 timings=heard.timings,
                 recording_url=recording_url,
             )
@@ -262,21 +264,48 @@ class CallService:
             call_sid,
             speaker="bot",
             kind=decision.action.value,
-            text=text,
+            text=redact(text),
             intent=decision.intent,
             confidence=decision.confidence,
             timings=timings,
         )
 
-    async def _commit(self, call_sid: str, state: CallState, decision: Decision) -> None:
+    async def _commit(
+        self, call_sid: str, state: CallState, decision: Decision, *, caller: Caller | None = None
+    ) -> None:
         await self.store.save_state(call_sid, state.phase.value, state.to_dict())
-        if decision.action in (Action.TRANSFER, Action.VOICEMAIL) and decision.reason:
-            target = "agent" if decision.action is Action.TRANSFER else "voicemail"
-            transfer_id = await self.store.add_transfer(
-                call_sid, reason=decision.reason, target=target
-            )
-            if decision.action is Action.VOICEMAIL:
-                await self.store.update_transfer(transfer_id, status="voicemail")
+        if decision.action not in (Action.TRANSFER, Action.VOICEMAIL) or not decision.reason:
+            return
+        target = "agent" if decision.action is Action.TRANSFER else "voicemail"
+        transfer_id = await self.store.add_transfer(call_sid, reason=decision.reason, target=target)
+        if decision.action is Action.VOICEMAIL:
+            await self.store.update_transfer(transfer_id, status="voicemail")
+        await self._audit(call_sid, state, decision, caller)
+
+    async def _audit(
+        self, call_sid: str, state: CallState, decision: Decision, caller: Caller | None
+    ) -> None:
+        """Store the hand-over decision with its reason and the summary for the agent."""
+        assert decision.reason is not None
+        call = await self.store.get_call(call_sid)
+        number = caller.number if caller and caller.number else (call or {}).get("from") or ""
+        priority = decision.priority or "normal"
+        summary = build_summary(
+            caller_number=number,
+            reason=decision.reason,
+            priority=priority,
+            state=state,
+            turns=(call or {}).get("turns", []),
+            sentiment=state.sentiment,
+        )
+        await self.store.add_escalation(
+            call_sid,
+            reason=decision.reason,
+            priority=priority,
+            outcome=decision.details.get("outcome", decision.action.value),
+            evidence=redact(decision.evidence),
+            detail={"summary": summary},
+        )
 
 
 def _to_input(heard: Heard) -> CallerInput:

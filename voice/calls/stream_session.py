@@ -289,8 +289,8 @@ class StreamSession:
         if digit == "#":
             await self._flush_keys()
             return
-        if digit == "0" and not self._keys:
-            await self._turns.put(Queued(digits="0"))
+        if digit == self.calls.engine.policy.keypad and not self._keys:
+            await self._turns.put(Queued(digits=digit))
             return
         self._keys += digit
         if self._key_timer is not None:

@@ -9,6 +9,8 @@ from voice.dialog import prompts
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.fulfillment.base import Fulfillment
+from voice.handoff.escalation import EscalationPolicy
+from voice.handoff.policy import PolicySpec
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
@@ -17,8 +19,6 @@ from voice.intents.slots import extract_order_number
 
 log = logging.getLogger(__name__)
 
-TRANSFER_KEY = "0"
-
 
 @dataclass(frozen=True)
 class DialogSettings:
@@ -26,6 +26,7 @@ class DialogSettings:
     max_misses: int = 3  # the Nth no-match or unclear turn in a row transfers
     max_silences: int = 3  # silent turns in a row before a transfer
     max_slot_misses: int = 2  # failed attempts at a slot before a transfer
+    max_unclear: int = 3  # turns in a row we could not hear before a transfer
     agent_available: bool = True  # False: transfers become voicemail
 
 
@@ -38,11 +39,13 @@ class DialogEngine:
         matcher: Matcher,
         fulfillment: Fulfillment,
         settings: DialogSettings,
+        policy: EscalationPolicy | None = None,
     ) -> None:
         self.intents = intents
         self.matcher = matcher
         self.fulfillment = fulfillment
         self.settings = settings
+        self.policy = policy or EscalationPolicy(PolicySpec())
         self._descriptions = [
             spec.description for spec in intents.intents.values() if spec.outcome == "answer"
         ]
@@ -112,24 +115,58 @@ class DialogEngine:
     def voicemail_taken(self, state: CallState, *, empty: bool) -> Decision:
         return self._end(state, prompts.VOICEMAIL_EMPTY if empty else prompts.VOICEMAIL_SAVED)
 
-    def escalate(self, state: CallState, reason: str, *, first: str | None = None) -> Decision:
-        """Hand the caller to a person (or to voicemail when nobody can take calls)."""
+    def escalate(
+        self,
+        state: CallState,
+        reason: str,
+        *,
+        first: str | None = None,
+        priority: str | None = None,
+        evidence: str = "",
+    ) -> Decision:
+        """Hand the caller to a person; outside opening hours, or with nobody to take
+        calls, to a voicemail with a promised call back."""
         lead = (first,) if first else ()
-        if self.settings.agent_available:
-            state.move_to(Phase.TRANSFERRING)
-            return Decision(say=(*lead, prompts.CONNECTING), action=Action.TRANSFER, reason=reason)
-        state.move_to(Phase.VOICEMAIL)
+        priority = priority or self.policy.priority(reason)
+        if not self.settings.agent_available:
+            state.move_to(Phase.VOICEMAIL)
+            return Decision(
+                say=(*lead, prompts.VOICEMAIL_NO_AGENT),
+                action=Action.VOICEMAIL,
+                reason=reason,
+                priority=priority,
+                evidence=evidence,
+                details={"outcome": "voicemail"},
+            )
+        if not self.policy.open_now():
+            state.move_to(Phase.VOICEMAIL)
+            closed = prompts.CLOSED.format(when=self.policy.reopening_words())
+            return Decision(
+                say=(*lead, closed),
+                action=Action.VOICEMAIL,
+                reason=reason,
+                priority=priority,
+                evidence=evidence,
+                details={"outcome": "after_hours"},
+            )
+        state.move_to(Phase.TRANSFERRING)
         return Decision(
-            say=(*lead, prompts.VOICEMAIL_NO_AGENT), action=Action.VOICEMAIL, reason=reason
+            say=(*lead, prompts.CONNECTING),
+            action=Action.TRANSFER,
+            reason=reason,
+            priority=priority,
+            evidence=evidence,
+            details={"outcome": "transfer"},
         )
 
     # -- turn kinds -----------------------------------------------------------------------
 
     def _on_keys(self, state: CallState, digits: str, caller: Caller) -> Decision:
         digits = digits.strip()
-        if state.phase == Phase.COLLECTING_SLOT and digits.rstrip("#") not in ("", TRANSFER_KEY):
+        key = self.policy.keypad
+        if state.phase == Phase.COLLECTING_SLOT and digits.rstrip("#") not in ("", key):
             return self._on_slot_value(state, digits.rstrip("#"), caller, from_keypad=True)
-        if digits.startswith(TRANSFER_KEY):
+        if digits.startswith(key):
             return self.escalate(state, "keypad_0")
         return Decision(say=(prompts.KEY_NOT_USED,), action=Action.LISTEN)
 
@@ -148,7 +185,7 @@ class DialogEngine:
 
     def _on_unclear(self, state: CallState) -> Decision:
         state.misses += 1
-        if state.misses >= self.settings.max_misses:
+        if state.misses >= self.settings.max_unclear:
             return self.escalate(state, "unclear_audio")
         slot = self._pending_slot(state)
         return Decision(
@@ -158,6 +195,18 @@ class DialogEngine:
         )
 
     def _on_speech(self, state: CallState, text: str, caller: Caller) -> Decision:
+        escalation, state.frustration, _ = self.policy.on_words(
+            text, state.frustration, bot_failed=state.misses > 0 or state.slot_misses > 0
+        )
+        state.sentiment.append(self.policy.trend(state.frustration))
+        if escalation is not None:
+            return self.escalate(
+                state,
+                escalation.reason,
+                first=escalation.lead,
+                priority=escalation.priority,
+                evidence=escalation.evidence,
+            )
         match = self.matcher.match(text)
         if state.phase == Phase.COLLECTING_SLOT:
             if extract_order_number(text) is None:
@@ -199,10 +248,11 @@ class DialogEngine:
         state.intents_seen.append(spec.name)
         state.pending_intent, state.pending_slot, state.slot_misses = None, None, 0
         state.slots = {}
-        if spec.outcome == "transfer":
-            reason = "caller_request" if spec.name == "speak_to_agent" else f"intent:{spec.name}"
-            decision = self.escalate(state, reason)
-            return _with_match(decision, match)
+        if self.policy.asks_for_person(spec.name):
+            return _with_match(self.escalate(state, "caller_request", evidence=text), match)
+        if spec.outcome == "transfer" or self.policy.always_human(spec.name):
+            kind = "intent" if spec.outcome == "transfer" else "always_human"
+            return _with_match(self.escalate(state, f"{kind}:{spec.name}"), match)
         for slot in spec.slots:
             value = _extract(slot, text)
             if value is None:

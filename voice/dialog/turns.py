@@ -47,6 +47,8 @@ class Decision:
     intent: str | None = None
     confidence: float | None = None
     reason: str | None = None  # why a transfer or voicemail happens
+    priority: str | None = None  # urgent, high or normal, for a hand-over
+    evidence: str = ""  # the caller's words behind a hand-over (redacted)
     expecting: str | None = None  # the slot the next turn should fill, if any
     details: dict[str, str] = field(default_factory=dict)
 

@@ -1,0 +1,51 @@
+"""The agent's summary: short, specific, and free of personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voice.dialog.state import CallState
+from voice.handoff.summary import build_summary, reason_words
+
+TURNS: list[dict[str, Any]] = [
+    {"speaker": "bot", "kind": "listen", "intent": None, "text": "Thanks for calling."},
+    {"speaker": "caller", "kind": "speech", "intent": "track_order", "text": "where's my order"},
+    {
+        "speaker": "bot",
+        "kind": "listen",
+        "intent": "track_order",
+        "text": "Order four five seven one two is delayed, sorry about that. It should now arrive "
+        "by Friday. Is there anything else I can help with?",
+    },
+    {"speaker": "caller", "kind": "speech", "intent": None, "text": "my card [card] was charged"},
+]
+
+
+def test_summary_fields_and_spoken_text() -> None:
+    state = CallState(intents_seen=["track_order", "track_order"], slots={"order_number": "45712"})
+    summary = build_summary(
+        caller_number="+15005550006",
+        reason="sensitive:fraud",
+        priority="urgent",
+        state=state,
+        turns=TURNS,
+        sentiment=[0.1, 0.7],
+    )
+    assert summary["intents"] == ["track_order"]
+    assert summary["slots"] == {"order_number": "45712"}
+    assert summary["bot_told"] == [
+        "Order four five seven one two is delayed, sorry about that. It should now arrive by "
+        "Friday."
+    ]
+    assert summary["failed_attempts"] == ["my card [card] was charged"]
+    spoken = summary["spoken"]
+    assert spoken.startswith("Urgent. The caller, ending zero zero zero six, reported possible")
+    assert "order four five seven one two" in spoken
+    assert 2 <= spoken.count(".") <= 4
+    assert "4111" not in spoken
+
+
+def test_reason_words() -> None:
+    assert reason_words("keypad_0") == "pressed 0 for a person"
+    assert reason_words("always_human:refund_request") == "needs a person for refund request"
+    assert reason_words("sensitive:new_topic") == "raised a sensitive matter (new topic)"
