@@ -45,6 +45,23 @@ def test_summary_fields_and_spoken_text() -> None:
     assert "4111" not in spoken
 
 
+def test_the_words_behind_the_hand_over_are_quoted_not_failed() -> None:
+    turns = [
+        *TURNS,
+        {"speaker": "caller", "kind": "speech", "intent": None, "text": "someone stole my card."},
+    ]
+    summary = build_summary(
+        caller_number="+15005550006",
+        reason="sensitive:fraud",
+        priority="urgent",
+        state=CallState(),
+        turns=turns,
+        evidence="someone stole my card.",
+    )
+    assert "someone stole my card." not in summary["failed_attempts"]
+    assert 'They said: "someone stole my card."' in summary["spoken"]
+
+
 def test_reason_words() -> None:
     assert reason_words("keypad_0") == "pressed 0 for a person"
     assert reason_words("always_human:refund_request") == "needs a person for refund request"

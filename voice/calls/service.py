@@ -297,6 +297,7 @@ class CallService:
             state=state,
             turns=(call or {}).get("turns", []),
             sentiment=state.sentiment,
+            evidence=redact(decision.evidence),
         )
         await self.store.add_escalation(
             call_sid,

@@ -56,7 +56,10 @@ def build_summary(
     state: CallState,
     turns: Sequence[dict[str, Any]],
     sentiment: Sequence[float] = (),
+    evidence: str = "",
 ) -> dict[str, Any]:
+    """``evidence``: the (redacted) words that triggered the hand-over, quoted for the agent
+    and not counted as a failed attempt."""
     intents = list(dict.fromkeys(state.intents_seen))
     told = [
         _without_closing(t["text"])
@@ -66,7 +69,10 @@ def build_summary(
     failed = [
         t["text"]
         for t in turns
-        if t["speaker"] == "caller" and t["kind"] in ("speech", "unclear") and not t.get("intent")
+        if t["speaker"] == "caller"
+        and t["kind"] in ("speech", "unclear")
+        and not t.get("intent")
+        and t["text"] != evidence
     ]
     trend = sentiment[-1] if sentiment else 0.0
     summary: dict[str, Any] = {
@@ -79,6 +85,7 @@ def build_summary(
         "bot_told": told[-3:],
         "failed_attempts": [text for text in failed if text][-3:],
         "sentiment": {"trend": round(trend, 2), "history": [round(s, 2) for s in sentiment]},
+        "caller_said": evidence,
     }
     summary["spoken"] = spoken_summary(summary)
     return summary
@@ -96,13 +103,19 @@ def spoken_summary(summary: dict[str, Any]) -> str:
         if order:
             about += f", order {speak_digits(order)}"
         sentences.append(about + ".")
-    if summary["failed_attempts"]:
-        sentences.append(f'Not understood: "{summary["failed_attempts"][-1]}".')
+    if summary.get("caller_said"):
+        sentences.append(f"They said: {_quote(summary['caller_said'])}")
+    elif summary["failed_attempts"]:
+        sentences.append(f"Not understood: {_quote(summary['failed_attempts'][-1])}")
     elif summary["bot_told"]:
         sentences.append(f"The assistant told them: {_first_sentence(summary['bot_told'][-1])}")
     if summary["sentiment"]["trend"] >= 0.5 and summary["reason"] != "frustration":
         sentences.append("They sound upset.")
     return " ".join(sentences[:3])
+
+
+def _quote(text: str) -> str:
+    return '"' + text.strip().rstrip(".!?") + '."'
 
 
 def _caller_words(number: str) -> str:
