@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench provision clean
+.PHONY: run test lint typecheck unit bench provision clean install-coqui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	touch $(VENV)/.installed-run $@
+
+# Optional: Coqui TTS voices (TTS_ENGINE=coqui); large (torch), see README.
+install-coqui: $(VENV)/.installed-dev
+	$(BIN)/pip install --progress-bar on -e '.[dev,coqui]'
 
 provision: $(VENV)/.installed-run
 	$(BIN)/voice provision

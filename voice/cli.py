@@ -87,9 +87,11 @@ def _provision() -> int:
 
     settings = load_settings()
     started = time.perf_counter()
-    print(f"[1/2] speech-to-text: {settings.whisper_model}; voice: {settings.tts_voice}")
+    print(
+        f"[1/2] loading speech-to-text {settings.whisper_model} and the {settings.tts_engine} voice"
+    )
     engines = load_engines(settings)
-    print(f"[2/2] models ready in {time.perf_counter() - started:.1f} s")
+    print(f"[2/2] models ready in {time.perf_counter() - started:.1f} s: {engines.tts.name}")
     engines.close()
     return 0
 

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
     tts_voice: str = "en_US-joe-medium"
+    tts_engine: Literal["piper", "coqui"] = "piper"
+    coqui_model: str | None = None  # a Coqui model name, e.g. tts_models/en/vctk/vits
+    coqui_checkpoint: Path | None = None  # or a local checkpoint .pth ...
+    coqui_config: Path | None = None  # ... with the config.json saved with it
+    coqui_speaker: str | None = None  # multi-speaker models only, e.g. p225
+    coqui_language: str | None = None  # multilingual models only
     tts_workers: int = Field(1, ge=1, le=16)
     company_name: str = "Acme"
     intents_dir: Path = Path("intents")

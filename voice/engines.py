@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from voice.config import Settings
+from voice.speech.coqui import CoquiTTS
 from voice.speech.models import resolve_piper_voice, resolve_whisper_model
 from voice.speech.stt import WhisperSTT
-from voice.speech.tts import PiperTTS
+from voice.speech.tts import PiperTTS, TextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Engines:
     stt: WhisperSTT
-    tts: PiperTTS
+    tts: TextToSpeech
     stt_pool: ThreadPoolExecutor
     tts_pool: ThreadPoolExecutor
 
@@ -26,10 +27,31 @@ class Engines:
         self.tts_pool.shutdown(wait=False, cancel_futures=True)
 
 
+def load_tts(settings: Settings, executor: ThreadPoolExecutor) -> PiperTTS | CoquiTTS:
+    """The configured voice, loaded (ConfigError on a bad voice setting or a missing extra)."""
+    tts: PiperTTS | CoquiTTS
+    if settings.tts_engine == "coqui":
+        tts = CoquiTTS(
+            model_name=settings.coqui_model,
+            checkpoint_path=str(settings.coqui_checkpoint) if settings.coqui_checkpoint else None,
+            config_path=str(settings.coqui_config) if settings.coqui_config else None,
+            speaker=settings.coqui_speaker,
+            language=settings.coqui_language,
+            executor=executor,
+        )
+    else:
+        onnx, config = resolve_piper_voice(settings.tts_voice)
+        tts = PiperTTS(onnx, config, executor=executor)
+    log.info("loading voice %s", tts.name)
+    tts.load()
+    return tts
+
+
 def load_engines(settings: Settings) -> Engines:
     """Resolve and load the configured models (ConfigError on a bad model setting)."""
     whisper_path = resolve_whisper_model(settings.whisper_model)
-    onnx, config = resolve_piper_voice(settings.tts_voice)
+    if settings.tts_engine == "piper":
+        resolve_piper_voice(settings.tts_voice)  # fail on a bad voice before loading anything
     stt_pool = ThreadPoolExecutor(settings.whisper_workers, thread_name_prefix="stt")
     tts_pool = ThreadPoolExecutor(settings.tts_workers, thread_name_prefix="tts")
     stt = WhisperSTT(
@@ -38,9 +60,7 @@ def load_engines(settings: Settings) -> Engines:
         cpu_threads=settings.whisper_threads,
         num_workers=settings.whisper_workers,
     )
-    tts = PiperTTS(onnx, config, executor=tts_pool)
     log.info("loading speech-to-text model %s (%s)", settings.whisper_model, whisper_path)
     stt.load()
-    log.info("loading voice %s (%s)", settings.tts_voice, onnx)
-    tts.load()
+    tts = load_tts(settings, tts_pool)
     return Engines(stt=stt, tts=tts, stt_pool=stt_pool, tts_pool=tts_pool)
