@@ -16,7 +16,7 @@ from voice.app import create_app
 from voice.config import Settings
 from voice.deps import AppContext
 from voice.engines import Engines, load_engines
-from voice.simulator.call import AgentOutcome, CallResult, SimulatedCall
+from voice.simulator.call import AgentOutcome, CallResult, QueueOutcome, SimulatedCall
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Step
@@ -96,7 +96,8 @@ class Line:
     def call(
         self,
         *,
-        agent: AgentOutcome = "completed",
+        agent: AgentOutcome | list[AgentOutcome] = "completed",
+        queue: QueueOutcome = "bridged",
         from_number: str = "+15005550006",
         auth_token: str = AUTH_TOKEN,
     ) -> SimulatedCall:
@@ -109,6 +110,7 @@ class Line:
             voice=self.voice,
             from_number=from_number,
             agent=agent,
+            queue=queue,
         )
 
     async def run(self, steps: list[Step], **kwargs: Any) -> tuple[CallResult, dict[str, Any]]:

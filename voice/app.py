@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice import __version__
 from voice.api.routes import router as api_router
+from voice.calls.handoff import HandoffService
 from voice.calls.service import CallService
 from voice.calls.speaker import Speaker
 from voice.calls.stream_session import SentenceAudio, sentences
@@ -30,11 +31,13 @@ from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
 from voice.store.repo import Store
+from voice.telephony.audio_routes import hold_music_url
 from voice.telephony.audio_routes import router as audio_router
 from voice.telephony.recordings import RecordingFetcher
 from voice.telephony.routes import router as twilio_router
 from voice.telephony.signature import SignatureChecker
 from voice.telephony.stream_routes import router as stream_router
+from voice.telephony.transfer_routes import router as transfer_router
 from voice.telephony.twiml import Twiml, TwimlSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ def create_app(
     app = FastAPI(title="Voice assistant", version=__version__, lifespan=lifespan)
     app.include_router(twilio_router)
     app.include_router(stream_router)
+    app.include_router(transfer_router)
     app.include_router(audio_router)
     app.include_router(api_router)
 
@@ -129,7 +133,7 @@ async def _build_context(
             max_silences=policy.failures.silence,
             max_slot_misses=policy.failures.slot_attempts,
             max_unclear=policy.failures.unclear_audio,
-            agent_available=settings.agent_number is not None,
+            agent_available=bool(settings.agents),
         ),
         EscalationPolicy(policy),
     )
@@ -155,7 +159,9 @@ async def _build_context(
         twiml=Twiml(
             TwimlSettings(
                 base_url=settings.public_base_url,
-                agent_number=settings.agent_number,
+                agents=settings.agents,
+                queue_name=settings.queue_name or None,
+                workflow_sid=settings.taskrouter_workflow_sid,
                 record_timeout_s=settings.record_timeout_s,
                 record_max_length_s=settings.record_max_length_s,
                 dial_timeout_s=settings.dial_timeout_s,
@@ -164,5 +170,7 @@ async def _build_context(
         ),
         metrics=Metrics(),
         sentence_audio=SentenceAudio(cache),
+        handoff=HandoffService(calls, agents=settings.agents, queue=bool(settings.queue_name)),
+        hold_music_url=hold_music_url(settings),
     )
     return ctx, closers

@@ -40,9 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--from", dest="from_number", default="+15005550006")
     call.add_argument(
         "--agent",
-        choices=["completed", "busy", "no-answer", "failed"],
         default="completed",
-        help="what the agent's phone does when the call is transferred",
+        help="what each agent does when called, in order, comma-separated: completed "
+        "(answers, presses 1), decline (presses 2), busy, no-answer, failed",
+    )
+    call.add_argument(
+        "--queue",
+        choices=["bridged", "leave", "hangup"],
+        default="bridged",
+        help="how a wait in the queue ends",
     )
 
     args = parser.parse_args(argv)
@@ -105,6 +111,11 @@ async def _call(args: argparse.Namespace) -> int:
     from voice.simulator.recording_host import RecordingHost
     from voice.simulator.script import parse_step
 
+    allowed = {"completed", "decline", "busy", "no-answer", "failed"}
+    agents: list[Any] = [a.strip() for a in args.agent.split(",") if a.strip()]
+    if not agents or any(a not in allowed for a in agents):
+        print(f"error: --agent takes {', '.join(sorted(allowed))}", file=sys.stderr)
+        return 2
     try:
         steps = [parse_step(word, audio_files=args.audio) for word in args.steps]
     except ValueError as exc:
@@ -127,7 +138,8 @@ async def _call(args: argparse.Namespace) -> int:
                 recordings=recordings,
                 voice=voice,
                 from_number=args.from_number,
-                agent=args.agent,
+                agent=agents,
+                queue=args.queue,
             )
             print(f"Calling {args.url} as {args.from_number} (call {sim.call_sid})")
 
@@ -150,8 +162,18 @@ async def _call(args: argparse.Namespace) -> int:
     finally:
         recordings.close()
         pool.shutdown(wait=False)
+    async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
+        record = await client.get(f"/api/calls/{sim.call_sid}", headers=headers)
+    for escalation in record.json().get("escalations", []) if record.is_success else []:
+        summary = escalation.get("detail", {}).get("summary", {})
+        print(
+            f"  [hand-over: {escalation['reason']}, {escalation['priority']}, "
+            f"{escalation['outcome']}] agent hears: {summary.get('spoken', '')}"
+        )
     if result.dialed:
-        print(f"  [call transferred to {', '.join(result.dialed)}: agent {args.agent}]")
+        print(f"  [call transferred to {', '.join(result.dialed)}: agents {args.agent}]")
+    if result.queued:
+        print(f"  [waited in queue {', '.join(result.queued)}: {args.queue}]")
     print(
         f"Call ended by the {result.hung_up_by}. Read it back: "
         f"curl -H 'Authorization: Bearer <ADMIN_TOKEN>' {args.url}/api/calls/{sim.call_sid}"

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     agent_number: str | None = None
+    agent_numbers: str | None = None  # more agents, comma-separated, tried in order
+    queue_name: str | None = "support"  # after the last agent; empty: straight to voicemail
+    queue_max_wait_s: int = Field(300, ge=30, le=3600)
+    taskrouter_workflow_sid: str | None = None  # enqueue as a TaskRouter task instead
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
@@ -54,6 +58,7 @@ class Settings(BaseSettings):
     tts_workers: int = Field(1, ge=1, le=16)
     company_name: str = "Acme"
     intents_dir: Path = Path("intents")
+    audio_dir: Path = Path("audio")  # hold music and other fixed audio
     policy_file: Path | None = None  # default: intents_dir / "policy.yaml"
     record_timeout_s: int = Field(2, ge=1, le=10)
     record_max_length_s: int = Field(30, ge=5, le=120)
@@ -82,13 +87,14 @@ class Settings(BaseSettings):
     def _check_agent_number(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":
             return None
-        value = value.strip()
-        if value.startswith("sip:") or value.startswith("client:"):
-            return value
-        digits = value[1:] if value.startswith("+") else value
-        if not digits.isdigit() or not 3 <= len(digits) <= 15:
-            raise ValueError("must be a phone number in E.164 form, e.g. +14155550100")
-        return value
+        return _agent(value)
+
+    @field_validator("agent_numbers")
+    @classmethod
+    def _check_agent_numbers(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        return ",".join(_agent(number) for number in value.split(","))
 
     @field_validator("twilio_account_sid")
     @classmethod
@@ -96,6 +102,13 @@ class Settings(BaseSettings):
         if not (value.startswith("AC") and len(value) == 34):
             raise ValueError("must be a Twilio Account SID: 'AC' followed by 32 characters")
         return value
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """Every agent to try, in order: AGENT_NUMBER first, then AGENT_NUMBERS."""
+        numbers = [self.agent_number] if self.agent_number else []
+        numbers += [n.strip() for n in (self.agent_numbers or "").split(",") if n.strip()]
+        return tuple(dict.fromkeys(numbers))
 
     @property
     def policy_path(self) -> Path:
@@ -115,6 +128,17 @@ class Settings(BaseSettings):
     @property
     def allowed_recording_hosts(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.recording_hosts.split(",") if h.strip())
+
+
+def _agent(value: str) -> str:
+    """An agent to dial: an E.164 number, ``sip:...`` or ``client:name``."""
+    value = value.strip()
+    if value.startswith("sip:") or value.startswith("client:"):
+        return value
+    digits = value[1:] if value.startswith("+") else value
+    if not digits.isdigit() or not 3 <= len(digits) <= 15:
+        raise ValueError(f"{value!r} must be a phone number in E.164 form, e.g. +14155550100")
+    return value
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from voice.calls.handoff import HandoffService
 from voice.calls.service import CallService
 from voice.calls.stream_session import SentenceAudio
 from voice.config import Secrets, Settings
+from voice.handoff.transfer import queue_name
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
@@ -29,6 +31,11 @@ class AppContext:
     twiml: Twiml
     metrics: Metrics
     sentence_audio: SentenceAudio
+    handoff: HandoffService
+    hold_music_url: str | None = None
+
+    def queue_name(self, priority: str) -> str:
+        return queue_name(self.settings.queue_name or "support", priority)
 
 
 def get_context(request: Request) -> AppContext:

@@ -131,6 +131,7 @@ async def test_agent_no_answer_takes_a_voicemail(line: Line) -> None:
     _result, record = await line.run(
         [Say("Let me talk to someone."), Say("Please call me back about my bill.")],
         agent="no-answer",
+        queue="leave",
     )
     assert prompts.VOICEMAIL_AFTER_DIAL in bot_text(record)
     [voicemail] = record["voicemails"]
@@ -140,7 +141,9 @@ async def test_agent_no_answer_takes_a_voicemail(line: Line) -> None:
 
 
 async def test_busy_agent_also_takes_a_voicemail(line: Line) -> None:
-    _, record = await line.run([Keys("0"), Say("Call me back please.")], agent="busy")
+    _, record = await line.run(
+        [Keys("0"), Say("Call me back please.")], agent="busy", queue="leave"
+    )
     assert record["transfers"][0]["status"] == "busy"
     assert len(record["voicemails"]) == 1
 

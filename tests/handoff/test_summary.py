@@ -22,7 +22,9 @@ TURNS: list[dict[str, Any]] = [
 
 
 def test_summary_fields_and_spoken_text() -> None:
-    state = CallState(intents_seen=["track_order", "track_order"], slots={"order_number": "45712"})
+    state = CallState(
+        intents_seen=["track_order", "track_order"], collected={"order_number": "45712"}
+    )
     summary = build_summary(
         caller_number="+15005550006",
         reason="sensitive:fraud",

@@ -14,7 +14,7 @@ BASE = "https://voice.example.test"
 
 
 def build(action: Action, agent: str | None = "+14155550100", *, audio: bool = True) -> ET.Element:
-    twiml = Twiml(TwimlSettings(base_url=BASE, agent_number=agent))
+    twiml = Twiml(TwimlSettings(base_url=BASE, agents=(agent,) if agent else ()))
     reply = SpokenReply(
         decision=Decision(say=("Hello.",), action=action),
         phrases=(Phrase("Hello.", "a" * 32 if audio else None),),
@@ -39,7 +39,7 @@ def test_transfer_dials_the_agent_with_an_action() -> None:
     root = build(Action.TRANSFER)
     assert [el.tag for el in root] == ["Play", "Dial"]
     dial = root[1]
-    assert dial.get("action") == f"{BASE}/twilio/dial"
+    assert dial.get("action") == f"{BASE}/twilio/dial?agent=0"
     assert dial.get("answerOnBridge") == "true"
     assert dial[0].tag == "Number" and dial[0].text == "+14155550100"
 
@@ -64,7 +64,7 @@ def test_hangup_and_say_fallback() -> None:
 
 
 def test_collect_digits_keeps_the_first_key() -> None:
-    twiml = Twiml(TwimlSettings(base_url=BASE, agent_number=None))
+    twiml = Twiml(TwimlSettings(base_url=BASE))
     root = ET.fromstring(twiml.collect_digits("4"))
     gather = root[0]
     assert gather.tag == "Gather"

@@ -298,6 +298,7 @@ class CallService:
             turns=(call or {}).get("turns", []),
             sentiment=state.sentiment,
             evidence=redact(decision.evidence),
+            handover_intents=self.engine.policy.spec.caller_request.intents,
         )
         await self.store.add_escalation(
             call_sid,

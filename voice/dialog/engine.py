@@ -261,7 +261,7 @@ class DialogEngine:
                 return _with_match(
                     Decision(say=(slot.prompt,), action=Action.LISTEN, expecting=slot.name), match
                 )
-            state.slots[slot.name] = value
+            state.slots[slot.name] = state.collected[slot.name] = value
         return _with_match(self._answer(state, spec, caller), match)
 
     def _on_slot_value(
@@ -278,7 +278,7 @@ class DialogEngine:
             return Decision(
                 say=(slot.reprompt, prompts.SLOT_AGAIN), action=Action.LISTEN, expecting=slot.name
             )
-        state.slots[slot.name] = value
+        state.slots[slot.name] = state.collected[slot.name] = value
         remaining = [s for s in spec.slots if s.name not in state.slots]
         if remaining:
             state.pending_slot = remaining[0].name

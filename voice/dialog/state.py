@@ -74,6 +74,7 @@ class CallState:
     pending_slot: str | None = None
     slots: dict[str, str] = field(default_factory=dict)
     intents_seen: list[str] = field(default_factory=list)
+    collected: dict[str, str] = field(default_factory=dict)  # every slot value of the call
     frustration: dict[str, Any] = field(default_factory=dict)  # FrustrationTracker state
     sentiment: list[float] = field(default_factory=list)  # frustration trend after each turn
 
@@ -98,6 +99,7 @@ class CallState:
             pending_slot=data.get("pending_slot"),
             slots={str(k): str(v) for k, v in dict(data.get("slots", {})).items()},
             intents_seen=[str(i) for i in data.get("intents_seen", [])],
+            collected={str(k): str(v) for k, v in dict(data.get("collected", {})).items()},
             frustration=dict(data.get("frustration", {})),
             sentiment=[float(x) for x in data.get("sentiment", [])],
         )

@@ -57,10 +57,12 @@ def build_summary(
     turns: Sequence[dict[str, Any]],
     sentiment: Sequence[float] = (),
     evidence: str = "",
+    handover_intents: Sequence[str] = (),
 ) -> dict[str, Any]:
     """``evidence``: the (redacted) words that triggered the hand-over, quoted for the agent
-    and not counted as a failed attempt."""
-    intents = list(dict.fromkeys(state.intents_seen))
+    and not counted as a failed attempt. ``handover_intents`` (asking for a person) are not
+    listed as what the caller wanted."""
+    intents = [i for i in dict.fromkeys(state.intents_seen) if i not in handover_intents]
     told = [
         _without_closing(t["text"])
         for t in turns
@@ -81,7 +83,7 @@ def build_summary(
         "reason_words": reason_words(reason),
         "priority": priority,
         "intents": intents,
-        "slots": dict(state.slots),
+        "slots": dict(state.collected),
         "bot_told": told[-3:],
         "failed_attempts": [text for text in failed if text][-3:],
         "sentiment": {"trend": round(trend, 2), "history": [round(s, 2) for s in sentiment]},

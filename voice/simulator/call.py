@@ -27,7 +27,11 @@ from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, PlayFile, Say, Silence, Step, Tone
 from voice.simulator.stream_caller import StreamCaller, StreamCallError
 
-AgentOutcome = Literal["completed", "busy", "no-answer", "failed"]
+# What each dialled agent does, attempt by attempt (the last repeats): "completed" answers
+# and presses 1 after the whisper, "decline" answers and presses 2, the rest are Twilio's
+# DialCallStatus values for a call nobody took.
+AgentOutcome = Literal["completed", "decline", "busy", "no-answer", "failed"]
+QueueOutcome = Literal["bridged", "leave", "hangup"]
 MAX_REQUESTS = 200  # a runaway TwiML loop stops here
 STREAM_ANSWER_TIMEOUT_S = 12.0  # silent-turn reprompts come after STREAM_SILENCE_S
 
@@ -54,6 +58,8 @@ class CallResult:
     played: list[str] = field(default_factory=list)  # audio URLs fetched
     said: list[str] = field(default_factory=list)  # <Say> fallbacks heard
     dialed: list[str] = field(default_factory=list)
+    whispers: list[int] = field(default_factory=list)  # clips each answering agent heard
+    queued: list[str] = field(default_factory=list)  # queues (or workflows) entered
     hung_up_by: str = "caller"
 
     def verbs(self) -> list[str]:
@@ -72,7 +78,8 @@ class SimulatedCall:
         voice: CallerVoice,
         from_number: str = "+15005550006",
         to_number: str = "+15005550001",
-        agent: AgentOutcome = "completed",
+        agent: AgentOutcome | list[AgentOutcome] = "completed",
+        queue: QueueOutcome = "bridged",
         on_exchange: Callable[[Exchange], Any] | None = None,
     ) -> None:
         self.client = client
@@ -81,7 +88,8 @@ class SimulatedCall:
         self.auth_token = auth_token
         self.recordings = recordings
         self.voice = voice
-        self.agent = agent
+        self.agents: list[AgentOutcome] = [agent] if isinstance(agent, str) else list(agent)
+        self.queue = queue
         self.on_exchange = on_exchange
         self.call_sid = "CA" + secrets.token_hex(16)
         self.base = {
@@ -136,12 +144,9 @@ class SimulatedCall:
             elif tag == "Redirect":
                 verbs = await self._post(result, (verb.text or "").strip(), {})
             elif tag == "Dial":
-                result.dialed.append("".join(verb.itertext()).strip())
-                action = _required(verb, "action")
-                params = {"DialCallStatus": self.agent, "DialCallSid": "CA" + secrets.token_hex(16)}
-                if self.agent == "completed":
-                    params["DialCallDuration"] = "42"
-                verbs = await self._post(result, action, params)
+                verbs = await self._dial(result, verb)
+            elif tag == "Enqueue":
+                verbs = await self._enqueue(result, verb)
             elif tag == "Connect":
                 pending, closed_by_server = await self._stream(result, verb, pending)
                 if not closed_by_server:
@@ -163,6 +168,46 @@ class SimulatedCall:
             expect_twiml=False,
         )
         return result
+
+    async def _dial(self, result: CallResult, dial: ET.Element) -> list[ET.Element]:
+        """Ring the agent: on answering, the agent leg runs the ``url`` TwiML (the whisper)
+        and the agent presses a key; then Twilio posts the ``<Dial action>``."""
+        target = dial[0] if len(dial) else None
+        result.dialed.append("".join(dial.itertext()).strip())
+        outcome = self.agents[min(len(result.dialed) - 1, len(self.agents) - 1)]
+        action = _required(dial, "action")
+        leg = "CA" + secrets.token_hex(16)
+        status = "completed" if outcome in ("completed", "decline") else outcome
+        if status == "completed" and target is not None and target.get("url"):
+            key = "1" if outcome == "completed" else "2"
+            whisper = await self._post(result, target.get("url", ""), {"CallSid": leg}, leg=True)
+            gathers = [v for v in whisper if v.tag == "Gather"]
+            if not gathers:
+                raise SimulationError("the agent's whisper has no <Gather> to accept with")
+            plays = list(gathers[0].iter("Play"))
+            for play in plays:
+                await self._fetch_audio(result, (play.text or "").strip())
+            result.whispers.append(len(plays))
+            await self._post(
+                result, _required(gathers[0], "action"), {"CallSid": leg, "Digits": key}, leg=True
+            )
+        params = {"DialCallStatus": status, "DialCallSid": leg}
+        if outcome == "completed":
+            params["DialCallDuration"] = "42"
+        return await self._post(result, action, params)
+
+    async def _enqueue(self, result: CallResult, enqueue: ET.Element) -> list[ET.Element]:
+        """Wait in line once (position 1), then leave the queue as ``self.queue`` says."""
+        result.queued.append((enqueue.text or "").strip() or enqueue.get("workflowSid", ""))
+        wait = enqueue.get("waitUrl")
+        if wait:
+            params = {"QueuePosition": "1", "QueueTime": "5", "CurrentQueueSize": "1"}
+            for verb in await self._post(result, wait, params):
+                if verb.tag == "Play":
+                    await self._fetch_audio(result, (verb.text or "").strip())
+        return await self._post(
+            result, _required(enqueue, "action"), {"QueueResult": self.queue, "QueueTime": "30"}
+        )
 
     async def _stream(
         self, result: CallResult, connect: ET.Element, steps: list[Step]
@@ -231,10 +276,20 @@ class SimulatedCall:
         return {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(seconds)}
 
     async def _post(
-        self, result: CallResult, url: str, extra: dict[str, str], *, expect_twiml: bool = True
+        self,
+        result: CallResult,
+        url: str,
+        extra: dict[str, str],
+        *,
+        expect_twiml: bool = True,
+        leg: bool = False,
     ) -> list[ET.Element]:
+        """POST a signed webhook. ``leg``: a request about the agent's call leg, whose
+        ``CallSid`` is in ``extra`` and whose parent is the caller's call."""
         path = self._path(url)
         params = {**self.base, "CallStatus": "in-progress", **extra}
+        if leg:
+            params |= {"ParentCallSid": self.call_sid, "Direction": "outbound-dial"}
         signature = self.validator.compute_signature(self.public_base_url + path, params)
         started = time.perf_counter()
         response = await self.client.post(

@@ -14,7 +14,7 @@ def _required(params: dict[str, str], name: str) -> str:
     return value
 
 
-def _int(params: dict[str, str], name: str) -> int | None:
+def int_param(params: dict[str, str], name: str) -> int | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
@@ -68,7 +68,7 @@ class RecordingResult:
         return cls(
             url=params.get("RecordingUrl", "").strip(),
             sid=params.get("RecordingSid", "").strip(),
-            duration_s=_int(params, "RecordingDuration"),
+            duration_s=int_param(params, "RecordingDuration"),
             digits=params.get("Digits", "").strip(),
         )
 
@@ -84,7 +84,7 @@ class DialResult:
         return cls(
             status=params.get("DialCallStatus", "").strip().lower(),
             dial_call_sid=params.get("DialCallSid", "").strip(),
-            duration_s=_int(params, "DialCallDuration"),
+            duration_s=int_param(params, "DialCallDuration"),
         )
 
 
@@ -98,6 +98,6 @@ class StatusUpdate:
     def parse(cls, params: dict[str, str]) -> StatusUpdate:
         return cls(
             status=_required(params, "CallStatus").lower(),
-            sequence=_int(params, "SequenceNumber"),
-            duration_s=_int(params, "CallDuration"),
+            sequence=int_param(params, "SequenceNumber"),
+            duration_s=int_param(params, "CallDuration"),
         )

@@ -16,7 +16,7 @@ from voice.calls.speaker import SpokenReply
 from voice.deps import AppContext, Ctx, TwilioForm
 from voice.dialog import prompts
 from voice.dialog.turns import Action, Caller, Decision
-from voice.telephony.forms import CallInfo, DialResult, RecordingResult, StatusUpdate
+from voice.telephony.forms import CallInfo, RecordingResult, StatusUpdate
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -101,7 +101,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
             direction=info.direction,
             status=info.status,
         )
-        return ctx.twiml.reply(reply)
+        return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
 
@@ -122,9 +122,9 @@ async def caller_turn(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
             if expecting and recording.digits not in ("0", "#", "*"):
                 return ctx.twiml.collect_digits(recording.digits)
             reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, digits=recording.digits))
-            return ctx.twiml.reply(reply)
+            return ctx.twiml.reply(reply, call_sid=info.call_sid)
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, recording_url=recording.url))
-        return ctx.twiml.reply(reply)
+        return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
 
@@ -135,7 +135,7 @@ async def silence(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
 
     async def run() -> str:
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, Caller(number=info.from_number)))
-        return ctx.twiml.reply(reply)
+        return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
 
@@ -149,24 +149,7 @@ async def keys(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     async def run() -> str:
         caller = Caller(number=info.from_number)
         reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, digits=digits or "#"))
-        return ctx.twiml.reply(reply)
-
-    return await guarded(ctx, request, info.call_sid, run)
-
-
-@router.post("/dial")
-async def dial_result(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
-    info = CallInfo.parse(form)
-    result = DialResult.parse(form)
-
-    async def run() -> str:
-        reply = await ctx.calls.transfer_result(
-            info.call_sid,
-            status=result.status or "failed",
-            dial_call_sid=result.dial_call_sid,
-            duration_s=result.duration_s,
-        )
-        return ctx.twiml.hangup() if reply is None else ctx.twiml.reply(reply)
+        return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
 
@@ -183,7 +166,7 @@ async def voicemail(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
             recording_sid=recording.sid,
             duration_s=recording.duration_s,
         )
-        return ctx.twiml.reply(reply)
+        return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
 

@@ -99,7 +99,7 @@ async def stream_ended(request: Request, ctx: Ctx, form: TwilioForm) -> Response
     async def run() -> str:
         phase = await ctx.calls.phase(info.call_sid)
         if phase is Phase.TRANSFERRING:
-            return ctx.twiml.after_stream(None, Action.TRANSFER)
+            return ctx.twiml.after_stream(None, Action.TRANSFER, call_sid=info.call_sid)
         if phase is Phase.VOICEMAIL:
             return ctx.twiml.after_stream(None, Action.VOICEMAIL)
         if phase is Phase.ENDED:
