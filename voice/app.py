@@ -25,6 +25,7 @@ from voice.engines import Engines, load_engines
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import load_policy
+from voice.handoff.webhook import Notifier
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
 from voice.metrics import Metrics
@@ -144,7 +145,15 @@ async def _build_context(
         allowed_hosts=settings.allowed_recording_hosts,
     )
     speaker = Speaker(cache)
-    calls = CallService(async_store, engine, engines.stt, speaker, fetcher)
+    notifier = Notifier(
+        async_store,
+        http_client,
+        url=settings.handoff_webhook_url,
+        secret=secrets.webhook_secret,
+    )
+    closers.insert(0, notifier.close)  # before the HTTP client and the store close
+    await notifier.resume()
+    calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
     await cache.warm(engine.static_phrases())
     if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
         await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     queue_name: str | None = "support"  # after the last agent; empty: straight to voicemail
     queue_max_wait_s: int = Field(300, ge=30, le=3600)
     taskrouter_workflow_sid: str | None = None  # enqueue as a TaskRouter task instead
+    handoff_webhook_url: str | None = None  # POSTed, signed, on every hand-over
+    handoff_webhook_secret: SecretStr | None = None  # default: a development secret
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
@@ -95,6 +97,16 @@ class Settings(BaseSettings):
         if not value or not value.strip():
             return None
         return ",".join(_agent(number) for number in value.split(","))
+
+    @field_validator("handoff_webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
 
     @field_validator("twilio_account_sid")
     @classmethod
@@ -148,6 +160,7 @@ class Secrets:
     twilio_auth_token: str
     admin_token: str
     audio_key: bytes
+    webhook_secret: bytes
     generated: tuple[str, ...]
 
 
@@ -189,6 +202,11 @@ def resolve_secrets(settings: Settings) -> Secrets:
 
     auth = pick("twilio_auth_token", settings.twilio_auth_token)
     admin = pick("admin_token", settings.admin_token)
+    webhook = (
+        pick("handoff_webhook_secret", settings.handoff_webhook_secret)
+        if settings.handoff_webhook_url
+        else ""
+    )
     if "audio_key" not in stored:
         stored["audio_key"] = secrets.token_hex(32)
     _write_dev_secrets(settings.data_dir, stored)
@@ -196,6 +214,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
         twilio_auth_token=auth,
         admin_token=admin,
         audio_key=bytes.fromhex(stored["audio_key"]),
+        webhook_secret=webhook.encode(),
         generated=tuple(generated),
     )
 

@@ -18,6 +18,7 @@ from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import RecordingUnavailable, SpeechError
 from voice.handoff.redaction import redact
 from voice.handoff.summary import build_summary
+from voice.handoff.webhook import Notifier
 from voice.speech.codecs import read_wav
 from voice.speech.stt import SpeechToText, Transcript
 from voice.store.aio import AsyncStore
@@ -54,12 +55,14 @@ class CallService:
         stt: SpeechToText,
         speaker: Speaker,
         fetcher: RecordingFetcher,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.stt = stt
         self.speaker = speaker
         self.fetcher = fetcher
+        self.notifier = notifier
 
     async def start(
         self,
@@ -300,14 +303,24 @@ class CallService:
             evidence=redact(decision.evidence),
             handover_intents=self.engine.policy.spec.caller_request.intents,
         )
+        outcome = decision.details.get("outcome", decision.action.value)
         await self.store.add_escalation(
             call_sid,
             reason=decision.reason,
             priority=priority,
-            outcome=decision.details.get("outcome", decision.action.value),
+            outcome=outcome,
             evidence=redact(decision.evidence),
             detail={"summary": summary},
         )
+        if self.notifier is not None:
+            payload = {
+                "reason": decision.reason,
+                "priority": priority,
+                "outcome": outcome,
+                "caller": number,
+                "summary": summary,
+            }
+            await self.notifier.notify(call_sid, "handoff", payload)
 
 
 def _to_input(heard: Heard) -> CallerInput:

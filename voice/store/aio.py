@@ -129,6 +129,25 @@ class AsyncStore:
             detail=detail,
         )
 
+    async def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
+        return await asyncio.to_thread(
+            self.sync.add_delivery, call_sid, event=event, url=url, body=body
+        )
+
+    async def record_attempt(
+        self, delivery_id: int, *, status: str, http_status: int | None, error: str | None
+    ) -> None:
+        await asyncio.to_thread(
+            self.sync.record_attempt,
+            delivery_id,
+            status=status,
+            http_status=http_status,
+            error=error,
+        )
+
+    async def pending_deliveries(self) -> list[tuple[int, str, str, int]]:
+        return await asyncio.to_thread(self.sync.pending_deliveries)
+
     async def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         return await asyncio.to_thread(self.sync.latest_transfer, call_sid)
 

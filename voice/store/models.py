@@ -185,6 +185,37 @@ class Escalation(Base):
         }
 
 
+class Delivery(Base):
+    """One webhook notification and what became of it (pending, delivered, failed)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(index=True)
+    event: Mapped[str]
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event": self.event,
+            "url": self.url,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
 class Voicemail(Base):
     __tablename__ = "voicemails"
 

@@ -22,6 +22,7 @@ from voice.store.models import (
     TERMINAL_STATUSES,
     Base,
     Call,
+    Delivery,
     Escalation,
     Transfer,
     TransferRecord,
@@ -259,6 +260,42 @@ class Store:
             s.flush()
             return row.id
 
+    def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
+        """A webhook notification to send (status ``pending``); returns its id."""
+        now = utcnow()
+        with self._tx("add_delivery") as s:
+            row = Delivery(
+                call_sid=call_sid,
+                event=event,
+                url=url,
+                body=body,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def record_attempt(
+        self, delivery_id: int, *, status: str, http_status: int | None, error: str | None
+    ) -> None:
+        """One more delivery attempt happened; ``status`` is pending, delivered or failed."""
+        with self._tx("record_attempt") as s:
+            row = s.get(Delivery, delivery_id)
+            if row is None:
+                raise StoreError(f"record_attempt failed: unknown delivery {delivery_id}")
+            row.attempts += 1
+            row.status, row.last_status, row.last_error = status, http_status, error
+            row.updated_at = utcnow()
+
+    def pending_deliveries(self) -> list[tuple[int, str, str, int]]:
+        """(id, url, body, attempts) of notifications not yet delivered or given up."""
+        with self._tx("pending_deliveries") as s:
+            rows = s.scalars(select(Delivery).where(Delivery.status == "pending"))
+            return [(r.id, r.url, r.body, r.attempts) for r in rows]
+
     def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         with self._tx("latest_transfer") as s:
             transfer = s.scalars(
@@ -351,6 +388,9 @@ class Store:
             escalations = s.scalars(
                 select(Escalation).where(Escalation.call_sid == call_sid).order_by(Escalation.id)
             )
+            deliveries = s.scalars(
+                select(Delivery).where(Delivery.call_sid == call_sid).order_by(Delivery.id)
+            )
             return {
                 **call.summary(),
                 "account_sid": call.account_sid,
@@ -360,4 +400,5 @@ class Store:
                 "transfers": [transfer.record().to_json() for transfer in transfers],
                 "voicemails": [voicemail.to_json() for voicemail in voicemails],
                 "escalations": [escalation.to_json() for escalation in escalations],
+                "deliveries": [delivery.to_json() for delivery in deliveries],
             }

@@ -1,0 +1,163 @@
+"""Hand-over webhooks: signed, retried, recorded, resumed after a restart."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Line, make_settings, open_line
+from voice.engines import Engines
+from voice.handoff.webhook import Notifier, sign, verify
+from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.recording_host import RecordingHost
+from voice.simulator.script import Keys
+from voice.store.aio import AsyncStore
+from voice.store.repo import Store
+
+SECRET = b"webhook-test-secret"
+CALL = "CA" + "w" * 32
+
+
+class Receiver:
+    """A stand-in CRM on loopback: fails the first ``failures`` requests with 500."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.requests: list[tuple[dict[str, str], str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.requests.append((dict(self.headers), body))
+                failing = len(receiver.requests) <= receiver.failures
+                self.send_response(500 if failing else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/handoff"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AsyncStore]:
+    sync = Store(f"sqlite:///{tmp_path / 'voice.db'}")
+    sync.create_all()
+    sync.open_call(
+        CALL,
+        account_sid="AC1",
+        from_number="+1",
+        to_number="+2",
+        direction="inbound",
+        status="in-progress",
+    )
+    yield AsyncStore(sync)
+    sync.close()
+
+
+def test_signature_round_trip() -> None:
+    body = '{"event": "handoff"}'
+    signature = sign(SECRET, "1764000000", body)
+    assert signature.startswith("sha256=")
+    assert not verify(SECRET, "1764000000", body, signature)  # far too old
+    import time
+
+    now = str(int(time.time()))
+    assert verify(SECRET, now, body, sign(SECRET, now, body))
+    assert not verify(SECRET, now, body + " ", sign(SECRET, now, body))
+    assert not verify(b"other", now, body, sign(SECRET, now, body))
+
+
+async def test_retried_until_delivered_and_recorded(store: AsyncStore) -> None:
+    receiver = Receiver(failures=2)
+    async with httpx.AsyncClient() as client:
+        notifier = Notifier(
+            store, client, url=receiver.url, secret=SECRET, retry_delays_s=(0.01, 0.01, 0.01)
+        )
+        await notifier.notify(CALL, "handoff", {"reason": "keypad_0"})
+        await notifier.drain(timeout=10)
+    receiver.close()
+    assert len(receiver.requests) == 3
+    headers, body = receiver.requests[-1]
+    assert verify(SECRET, headers["X-Voice-Timestamp"], body, headers["X-Voice-Signature"])
+    assert json.loads(body) == {"event": "handoff", "call_sid": CALL, "reason": "keypad_0"}
+    call = await store.get_call(CALL)
+    assert call is not None
+    [delivery] = call["deliveries"]
+    assert (delivery["status"], delivery["attempts"], delivery["last_status"]) == (
+        "delivered",
+        3,
+        204,
+    )
+
+
+async def test_gives_up_after_the_last_retry(store: AsyncStore) -> None:
+    receiver = Receiver(failures=99)
+    async with httpx.AsyncClient() as client:
+        notifier = Notifier(
+            store, client, url=receiver.url, secret=SECRET, retry_delays_s=(0.01, 0.01)
+        )
+        await notifier.notify(CALL, "handoff", {})
+        await notifier.drain(timeout=10)
+    receiver.close()
+    call = await store.get_call(CALL)
+    assert call is not None
+    assert call["deliveries"][0]["status"] == "failed"
+    assert call["deliveries"][0]["attempts"] == 3
+    assert call["deliveries"][0]["last_error"] == "HTTP 500"
+
+
+async def test_pending_deliveries_resume_after_a_restart(store: AsyncStore) -> None:
+    receiver = Receiver()
+    await store.add_delivery(CALL, event="handoff", url=receiver.url, body='{"a": 1}')
+    async with httpx.AsyncClient() as client:
+        notifier = Notifier(store, client, url=receiver.url, secret=SECRET)
+        await notifier.resume()
+        await notifier.drain(timeout=10)
+    receiver.close()
+    assert [body for _, body in receiver.requests] == ['{"a": 1}']
+    assert await store.pending_deliveries() == []
+
+
+async def test_a_hand_over_notifies_the_webhook(
+    tmp_path: Path,
+    shared_data: Path,
+    engines: Engines,
+    recordings: RecordingHost,
+    caller_voice: CallerVoice,
+) -> None:
+    receiver = Receiver()
+    settings = make_settings(
+        shared_data,
+        database_url=f"sqlite:///{tmp_path / 'voice.db'}",
+        handoff_webhook_url=receiver.url,
+        handoff_webhook_secret=SECRET.decode(),
+    )
+    async with open_line(settings, engines, recordings, caller_voice) as line:
+        result, _ = await line.run([Keys("0")])
+        await line.ctx.calls.notifier.drain(timeout=10)  # type: ignore[union-attr]
+        record = await Line.record(line, result.call_sid)
+    receiver.close()
+    [(headers, body)] = receiver.requests
+    assert verify(SECRET, headers["X-Voice-Timestamp"], body, headers["X-Voice-Signature"])
+    payload = json.loads(body)
+    assert payload["reason"] == "keypad_0"
+    assert payload["summary"]["spoken"].startswith("The caller")
+    assert record["deliveries"][0]["status"] == "delivered"
