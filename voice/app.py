@@ -19,6 +19,7 @@ from voice.calls.service import CallService
 from voice.calls.speaker import Speaker
 from voice.calls.stream_session import SentenceAudio, sentences
 from voice.config import Settings, load_settings, resolve_secrets
+from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.engines import Engines, load_engines
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(transfer_router)
     app.include_router(audio_router)
     app.include_router(api_router)
+    app.include_router(console_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

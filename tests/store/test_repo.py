@@ -253,6 +253,8 @@ def test_list_calls_newest_first_with_summary(store: Store) -> None:
         "turn_count": 0,
         "transferred": False,
         "last_intent": None,
+        "handoff_reason": None,
+        "handoff_priority": None,
     }
     assert [c["call_sid"] for c in store.list_calls(limit=1, offset=1)] == ["CA1"]
 
@@ -319,3 +321,30 @@ def test_escalations_are_an_audit_trail(store: Store) -> None:
     assert [e["reason"] for e in call["escalations"]] == ["sensitive:fraud", "frustration"]
     assert call["escalations"][0]["detail"] == {"spoken": "Possible fraud."}
     assert call["escalations"][0]["priority"] == "urgent"
+
+
+def test_list_calls_search_and_filters(store: Store) -> None:
+    for sid, number in (("CA" + "s1" * 16, "+15550001"), ("CA" + "s2" * 16, "+15550002")):
+        store.open_call(
+            sid,
+            account_sid="AC1",
+            from_number=number,
+            to_number="+2",
+            direction="inbound",
+            status="in-progress",
+        )
+    store.add_turn("CA" + "s1" * 16, speaker="caller", kind="speech", text="My ROUTER is broken")
+    store.add_escalation(
+        "CA" + "s2" * 16,
+        reason="keypad_0",
+        priority="normal",
+        outcome="transfer",
+        evidence="",
+        detail={},
+    )
+    assert [c["from"] for c in store.list_calls(search="router")] == ["+15550001"]
+    assert [c["from"] for c in store.list_calls(search="0002")] == ["+15550002"]
+    assert [c["from"] for c in store.list_calls(caller="+15550001")] == ["+15550001"]
+    [handed] = store.list_calls(handed_over=True)
+    assert (handed["handoff_reason"], handed["handoff_priority"]) == ("keypad_0", "normal")
+    assert [c["from"] for c in store.list_calls(handed_over=False)] == ["+15550001"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from voice.dialog import prompts
 from voice.dialog.state import CallState
 from voice.intents.slots import speak_digits
 
@@ -34,7 +35,7 @@ _TOPICS = {
     "emergency": "reported an emergency",
     "outage_harm": "reported an outage causing serious harm",
 }
-_CLOSING = "Is there anything else I can help with?"
+_CLOSING = prompts.ANYTHING_ELSE
 
 
 def reason_words(reason: str) -> str:
@@ -63,10 +64,10 @@ def build_summary(
     and not counted as a failed attempt. ``handover_intents`` (asking for a person) are not
     listed as what the caller wanted."""
     intents = [i for i in dict.fromkeys(state.intents_seen) if i not in handover_intents]
-    told = [
+    told = [  # answers, not prompts: an answer always closes with "anything else?"
         _without_closing(t["text"])
         for t in turns
-        if t["speaker"] == "bot" and t.get("intent") and t["kind"] == "listen"
+        if t["speaker"] == "bot" and t["text"].endswith(_CLOSING) and _without_closing(t["text"])
     ]
     failed = [
         t["text"]

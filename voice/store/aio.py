@@ -175,8 +175,23 @@ class AsyncStore:
     async def put_reply(self, key: str, body: str) -> None:
         await asyncio.to_thread(self.sync.put_reply, key, body)
 
-    async def list_calls(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(self.sync.list_calls, limit=limit, offset=offset)
+    async def list_calls(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        caller: str | None = None,
+        handed_over: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(
+            self.sync.list_calls,
+            limit=limit,
+            offset=offset,
+            search=search,
+            caller=caller,
+            handed_over=handed_over,
+        )
 
     async def get_call(self, call_sid: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(self.sync.get_call, call_sid)

@@ -343,11 +343,25 @@ class Store:
 
     # Read models for the admin API
 
-    def list_calls(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Calls newest first, with counts for a list view; timestamps are ISO 8601 strings."""
+    def list_calls(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        caller: str | None = None,
+        handed_over: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Calls newest first, with counts for a list view; timestamps are ISO 8601 strings.
+
+        ``search`` matches (case-insensitively) the caller's number or any stored turn text;
+        ``caller`` is an exact caller number; ``handed_over`` keeps calls with (or without)
+        a hand-over. Each row has the latest hand-over's reason and priority, if any.
+        """
         turns = Turn.call_sid == Call.call_sid
         turn_count = select(func.count(Turn.id)).where(turns).scalar_subquery()
         transferred = exists().where(Transfer.call_sid == Call.call_sid)
+        escalated = exists().where(Escalation.call_sid == Call.call_sid)
         last_intent = (
             select(Turn.intent)
             .where(turns, Turn.intent.is_not(None))
@@ -355,11 +369,21 @@ class Store:
             .limit(1)
             .scalar_subquery()
         )
+        latest = select(Escalation).where(Escalation.call_sid == Call.call_sid)
+        latest = latest.order_by(Escalation.id.desc()).limit(1)
+        reason = latest.with_only_columns(Escalation.reason).scalar_subquery()
+        priority = latest.with_only_columns(Escalation.priority).scalar_subquery()
+        query = select(Call, turn_count, transferred, last_intent, reason, priority)
+        if search:
+            pattern = f"%{search.lower()}%"
+            in_turns = exists().where(turns, func.lower(Turn.text).like(pattern))
+            query = query.where(or_(Call.from_number.like(f"%{search}%"), in_turns))
+        if caller:
+            query = query.where(Call.from_number == caller)
+        if handed_over is not None:
+            query = query.where(escalated if handed_over else ~escalated)
         query = (
-            select(Call, turn_count, transferred, last_intent)
-            .order_by(Call.started_at.desc(), Call.call_sid.desc())
-            .limit(limit)
-            .offset(offset)
+            query.order_by(Call.started_at.desc(), Call.call_sid.desc()).limit(limit).offset(offset)
         )
         with self._tx("list_calls") as s:
             return [
@@ -368,8 +392,10 @@ class Store:
                     "turn_count": count,
                     "transferred": bool(was_transferred),
                     "last_intent": intent,
+                    "handoff_reason": why,
+                    "handoff_priority": how,
                 }
-                for call, count, was_transferred, intent in s.execute(query)
+                for call, count, was_transferred, intent, why, how in s.execute(query)
             ]
 
     def get_call(self, call_sid: str) -> dict[str, Any] | None:
