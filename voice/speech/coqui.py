@@ -6,7 +6,6 @@ this module, or running with the default Piper voice, never touches torch.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import threading
 from concurrent.futures import Executor
@@ -17,6 +16,7 @@ import numpy as np
 
 from voice.errors import ConfigError, SpeechError
 from voice.speech.audio import Audio
+from voice.speech.tts import synthesize_in
 
 INSTALL_HINT = "pip install -e '.[coqui]' (see the README, 'Coqui voices')"
 
@@ -138,17 +138,9 @@ class CoquiTTS:
 
     async def synthesize(self, text: str) -> Audio:
         """Speak ``text``: mono int16 at ``sample_rate`` (sentences joined by short pauses)."""
-        if self._tts is None:
-            raise SpeechError("CoquiTTS.synthesize called before load()")
-        if not text.strip():
-            raise SpeechError("cannot synthesize empty text")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, self._render, text.strip())
-        except SpeechError:
-            raise
-        except Exception as exc:
-            raise SpeechError(f"Coqui failed on {text[:60]!r}: {exc}") from exc
+        return await synthesize_in(
+            self._executor, self._render, text, engine="Coqui", loaded=self._tts is not None
+        )
 
     def _render(self, text: str) -> Audio:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +24,24 @@ class TextToSpeech(Protocol):
         ...
 
     async def synthesize(self, text: str) -> Audio: ...
+
+
+async def synthesize_in(
+    executor: Executor, render: Callable[[str], Audio], text: str, *, engine: str, loaded: bool
+) -> Audio:
+    """Run an engine's blocking ``render`` in ``executor``, off the event loop; any failure
+    becomes a SpeechError naming the engine and the text."""
+    if not loaded:
+        raise SpeechError(f"{engine} voice used before load()")
+    if not text.strip():
+        raise SpeechError("cannot synthesize empty text")
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(executor, render, text.strip())
+    except SpeechError:
+        raise
+    except Exception as exc:
+        raise SpeechError(f"{engine} failed on {text[:60]!r}: {exc}") from exc
 
 
 class PiperTTS:
@@ -61,17 +80,9 @@ class PiperTTS:
 
     async def synthesize(self, text: str) -> Audio:
         """Speak ``text``; all sentences concatenated at the voice's rate (22050 Hz for joe)."""
-        if self._voice is None:
-            raise SpeechError("PiperTTS.synthesize called before load()")
-        if not text.strip():
-            raise SpeechError("cannot synthesize empty text")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, self._render, text.strip())
-        except SpeechError:
-            raise
-        except Exception as exc:
-            raise SpeechError(f"Piper failed on {text[:60]!r}: {exc}") from exc
+        return await synthesize_in(
+            self._executor, self._render, text, engine="Piper", loaded=self._voice is not None
+        )
 
     def _render(self, text: str) -> Audio:
         from piper import SynthesisConfig
