@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from voice.errors import ConfigError, VoiceError
@@ -24,6 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default: PORT setting, 8000)")
 
     sub.add_parser("provision", help="prepare and check the configured speech models")
+
+    intents = sub.add_parser("intents", help="tools for the intent files").add_subparsers(
+        dest="intents_command", required=True
+    )
+    checker = intents.add_parser(
+        "check", help="validate intent and policy files; warn about weak examples"
+    )
+    checker.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
+    checker.add_argument("--strict", action="store_true", help="fail on warnings too")
 
     call = sub.add_parser(
         "call",
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "provision":
             return _provision()
+        if args.command == "intents":
+            return _intents_check(args)
         return asyncio.run(_call(args))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -85,6 +97,22 @@ def _serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips="*",
     )
     return 0
+
+
+def _intents_check(args: argparse.Namespace) -> int:
+    from voice.config import load_settings
+    from voice.intents.check import check
+
+    settings = load_settings()
+    directory = args.dir or settings.intents_dir
+    policy = settings.policy_file if args.dir is None else None
+    findings = check(directory, policy)
+    for finding in findings:
+        print(finding)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    print(f"{directory}: {errors} errors, {warnings} warnings")
+    return 1 if errors or (args.strict and warnings) else 0
 
 
 def _provision() -> int:
