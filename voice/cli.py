@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     checker.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
     checker.add_argument("--strict", action="store_true", help="fail on warnings too")
+    evaluator = intents.add_parser(
+        "eval", help="measure understanding on a CSV of text,intent rows (empty: out of scope)"
+    )
+    evaluator.add_argument("cases", type=Path, metavar="FILE.csv")
+    evaluator.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
 
     call = sub.add_parser(
         "call",
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "provision":
             return _provision()
+        if args.command == "intents" and args.intents_command == "eval":
+            return _intents_eval(args)
         if args.command == "intents":
             return _intents_check(args)
         return asyncio.run(_call(args))
@@ -113,6 +120,34 @@ def _intents_check(args: argparse.Namespace) -> int:
     warnings = len(findings) - errors
     print(f"{directory}: {errors} errors, {warnings} warnings")
     return 1 if errors or (args.strict and warnings) else 0
+
+
+def _intents_eval(args: argparse.Namespace) -> int:
+    from voice.config import load_settings
+    from voice.intents.evaluate import evaluate, format_report, read_cases
+    from voice.intents.loader import load_intents
+    from voice.intents.matcher import Matcher
+
+    settings = load_settings()
+    try:
+        cases = read_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    matcher = Matcher(load_intents(args.dir or settings.intents_dir))
+
+    def progress(done: int, total: int) -> None:
+        filled = int(30 * done / max(total, 1))
+        bar = "#" * filled + "-" * (30 - filled)
+        print(f"\r[{bar}] {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+    try:
+        report = evaluate(matcher, cases, progress=progress)
+    except ValueError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    return 0
 
 
 def _provision() -> int:

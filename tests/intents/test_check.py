@@ -86,3 +86,22 @@ def test_command_line(pack: Path) -> None:
     assert "business_hours.yaml" in bad.stdout
     assert "required key 'outcome' is missing" in bad.stdout
     assert " 0 errors" not in bad.stdout
+
+
+def test_eval_command_line(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "text,intent\nI forgot my password,reset_password\nwhat is the weather tomorrow,\n"
+    )
+    done = subprocess.run(
+        [VOICE, "intents", "eval", str(cases), "--dir", str(ROOT / "intents")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Accuracy: 100.0 %" in done.stdout
+    assert "Suggested: threshold" in done.stdout
+    assert "2/2" in done.stderr  # the progress bar
+    cases.write_text("words,label\nhello,x\n")
+    bad = subprocess.run([VOICE, "intents", "eval", str(cases)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "error:" in bad.stderr
