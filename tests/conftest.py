@@ -77,21 +77,36 @@ def caller_voice(engines: Engines) -> CallerVoice:
     return CallerVoice.bundled(engines.tts_pool)
 
 
-class Line:
-    """A running app plus a way to place simulated calls against it."""
+class RunningApp:
+    """An app under test and a client for it; reads calls back through the API."""
 
-    def __init__(
-        self, app: FastAPI, client: httpx.AsyncClient, recordings: RecordingHost, voice: CallerVoice
-    ) -> None:
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
         self.app = app
         self.client = client
-        self.recordings = recordings
-        self.voice = voice
 
     @property
     def ctx(self) -> AppContext:
         ctx: AppContext = self.app.state.ctx
         return ctx
+
+    async def record(self, call_sid: str) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/calls/{call_sid}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+class Line(RunningApp):
+    """A running app plus a way to place simulated calls against it."""
+
+    def __init__(
+        self, app: FastAPI, client: httpx.AsyncClient, recordings: RecordingHost, voice: CallerVoice
+    ) -> None:
+        super().__init__(app, client)
+        self.recordings = recordings
+        self.voice = voice
 
     def call(
         self,
@@ -116,14 +131,6 @@ class Line:
     async def run(self, steps: list[Step], **kwargs: Any) -> tuple[CallResult, dict[str, Any]]:
         result = await self.call(**kwargs).run(steps)
         return result, await self.record(result.call_sid)
-
-    async def record(self, call_sid: str) -> dict[str, Any]:
-        response = await self.client.get(
-            f"/api/calls/{call_sid}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        )
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
 
 
 @asynccontextmanager

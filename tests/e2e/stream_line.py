@@ -12,10 +12,9 @@ import numpy as np
 from fastapi import FastAPI
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RunningApp
 from voice.app import create_app
 from voice.config import Settings
-from voice.deps import AppContext
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
@@ -25,17 +24,11 @@ from voice.speech.codecs import read_wav
 PUBLIC_WS = PUBLIC_URL.replace("https://", "wss://") + "/twilio/stream"
 
 
-class StreamLine:
+class StreamLine(RunningApp):
     def __init__(self, app: FastAPI, base: str, client: httpx.AsyncClient, voice: CallerVoice):
-        self.app = app
+        super().__init__(app, client)
         self.base = base
-        self.client = client
         self.voice = voice
-
-    @property
-    def ctx(self) -> AppContext:
-        ctx: AppContext = self.app.state.ctx
-        return ctx
 
     def caller(self, call_sid: str, *, token: str = AUTH_TOKEN, **kwargs: Any) -> StreamCaller:
         return StreamCaller(
@@ -54,14 +47,6 @@ class StreamLine:
     async def post(self, path: str, params: dict[str, str]) -> httpx.Response:
         signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params)
         return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
-
-    async def record(self, call_sid: str) -> dict[str, Any]:
-        response = await self.client.get(
-            f"/api/calls/{call_sid}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        )
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
 
     async def wait_for_turns(
         self, call_sid: str, count: int, timeout: float = 10

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Line, make_settings, open_line
+from tests.conftest import make_settings, open_line
 from voice.engines import Engines
 from voice.handoff.webhook import Notifier, sign, verify
 from voice.simulator.caller_voice import CallerVoice
@@ -153,7 +153,7 @@ async def test_a_hand_over_notifies_the_webhook(
     async with open_line(settings, engines, recordings, caller_voice) as line:
         result, _ = await line.run([Keys("0")])
         await line.ctx.calls.notifier.drain(timeout=10)  # type: ignore[union-attr]
-        record = await Line.record(line, result.call_sid)
+        record = await line.record(result.call_sid)
     receiver.close()
     [(headers, body)] = receiver.requests
     assert verify(SECRET, headers["X-Voice-Timestamp"], body, headers["X-Voice-Signature"])

@@ -121,13 +121,12 @@ class StreamSession:
         self._stream_ms = 0.0  # stream time: 20 ms per inbound frame
         self._turns: asyncio.Queue[Queued | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._speculation: tuple[float, asyncio.Task[Transcript]] | None = None
+        self._speculation: tuple[float, asyncio.Task[Timed]] | None = None
         self._barge: float | None = None  # stream time the overlapping voice began
         self._voiced = False  # the caller's voice is on right now
         self._judge: asyncio.Task[None] | None = None  # backchannel or barge-in?
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
         self._pending_judge: asyncio.Task[None] | None = None
-        self._stt_ms: dict[int, float] = {}  # compute time of each transcript, by id
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -246,10 +245,11 @@ class StreamSession:
         task = speculation[1] if speculation is not None else None
         await self._turns.put(Queued(audio=event.audio, speculative=task, voice_end=voice_end))
 
-    async def _speculate(self, audio: np.ndarray) -> Transcript:
+    async def _speculate(self, audio: np.ndarray) -> Timed:
         """During the pause: transcribe, and synthesize the reply we would give, so both
         are ready if the caller stays quiet. Nothing is stored; the turn decides for real."""
-        transcript = await self._transcribe(audio)
+        timed = await self._transcribe(audio)
+        transcript = timed.transcript
         if transcript.text:
             with contextlib.suppress(Exception):
                 heard = Heard(transcript=transcript)
@@ -257,11 +257,12 @@ class StreamSession:
                 for phrase in decision.say[:1]:
                     for sentence in sentences(phrase)[:1]:
                         await self.audio.mulaw(sentence)
-        return transcript
+        return timed
 
     async def _judge_overlap(self, audio: np.ndarray, speech_ms: float) -> None:
         """The caller spoke briefly over the bot: a backchannel (go on) or a real turn?"""
-        transcript = await self._transcribe(audio)
+        timed = await self._transcribe(audio)
+        transcript = timed.transcript
         log.info("call %s: over the bot: %r (%.0f ms)", self.call_sid, transcript.text, speech_ms)
         if self._barge is None:
             return  # already confirmed as a barge-in
@@ -271,7 +272,7 @@ class StreamSession:
             self._barge, self._skip_turn_end = None, True
             await self.player.resume()
             return
-        self._speculation = (self._stream_ms, _done(transcript))
+        self._speculation = (self._stream_ms, _done(timed))
         await self._confirm_barge_in()
 
     async def _confirm_barge_in(self) -> None:
@@ -362,27 +363,26 @@ class StreamSession:
         ``stt_ms`` is recognition compute time; ``stt_wait_ms`` what the turn waited for it."""
         timings: dict[str, float] = {"endpoint_ms": float(self.settings.end_ms)}
         t0 = time.perf_counter()
-        transcript: Transcript | None = None
+        timed: Timed | None = None
         if queued.speculative is not None:
             with contextlib.suppress(SpeechError):
-                transcript = await queued.speculative
+                timed = await queued.speculative
                 timings["speculative"] = 1.0
-        if transcript is None:
+        if timed is None:
             assert queued.audio is not None
             try:
-                transcript = await self._transcribe(queued.audio)
+                timed = await self._transcribe(queued.audio)
             except SpeechError as exc:
                 log.error("call %s: could not transcribe: %s", self.call_sid, exc)
                 return Heard(transcript=None, timings=timings, error=str(exc))
         timings["stt_wait_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        timings["stt_ms"] = self._stt_ms.pop(id(transcript), timings["stt_wait_ms"])
-        return Heard(transcript=transcript, timings=timings)
+        timings["stt_ms"] = timed.ms
+        return Heard(transcript=timed.transcript, timings=timings)
 
-    async def _transcribe(self, samples: np.ndarray) -> Transcript:
+    async def _transcribe(self, samples: np.ndarray) -> Timed:
         t0 = time.perf_counter()
         transcript = await self.calls.stt.transcribe(Audio(samples=samples, rate=8000))
-        self._stt_ms[id(transcript)] = round((time.perf_counter() - t0) * 1000, 1)
-        return transcript
+        return Timed(transcript, round((time.perf_counter() - t0) * 1000, 1))
 
     async def _speak(
         self, decision: Decision, *, started: float, timings: dict[str, float]
@@ -468,11 +468,19 @@ class StreamSession:
             self._silence_timer = None
 
 
-def _done(transcript: Transcript) -> asyncio.Task[Transcript]:
-    """A finished task holding ``transcript`` (used as a speculation already resolved)."""
+@dataclass(frozen=True)
+class Timed:
+    """A transcript and the recognition compute time it took (ms)."""
 
-    async def value() -> Transcript:
-        return transcript
+    transcript: Transcript
+    ms: float
+
+
+def _done(timed: Timed) -> asyncio.Task[Timed]:
+    """A finished task holding ``timed`` (a speculation already resolved)."""
+
+    async def value() -> Timed:
+        return timed
 
     return asyncio.ensure_future(value())
 
@@ -484,6 +492,6 @@ class Queued:
 
     digits: str = ""
     audio: np.ndarray | None = None
-    speculative: asyncio.Task[Transcript] | None = None
+    speculative: asyncio.Task[Timed] | None = None
     heard: Heard | None = None
     voice_end: float | None = None  # perf_counter() of the caller's last voiced frame
