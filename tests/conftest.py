@@ -16,6 +16,7 @@ from voice.app import create_app
 from voice.config import Settings
 from voice.deps import AppContext
 from voice.engines import Engines, load_engines
+from voice.intents.semantic import SentenceVectors
 from voice.simulator.call import AgentOutcome, CallResult, QueueOutcome, SimulatedCall
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
@@ -63,6 +64,13 @@ def engines() -> Iterator[Engines]:
     loaded = load_engines(Settings(_env_file=None))
     yield loaded
     loaded.close()
+
+
+@pytest.fixture(scope="session")
+def sentences(engines: Engines) -> SentenceVectors:
+    """The intent matcher's bundled sentence model, as the engines loaded it."""
+    assert engines.sentences is not None, "the bundled sentence model is part of the install"
+    return engines.sentences
 
 
 @pytest.fixture(scope="session")

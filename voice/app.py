@@ -22,13 +22,12 @@ from voice.config import Settings, load_settings, resolve_secrets
 from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine, DialogSettings
-from voice.engines import Engines, load_engines
+from voice.engines import Engines, load_engines, matcher_factory
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import load_policy
 from voice.handoff.webhook import Notifier
 from voice.intents.loader import load_intents
-from voice.intents.matcher import Matcher
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
@@ -128,7 +127,7 @@ async def _build_context(
     policy = load_policy(settings.policy_path, intents)
     engine = DialogEngine(
         intents,
-        Matcher(intents),
+        matcher_factory(settings, engines.sentences)(intents),
         DemoFulfillment(),
         DialogSettings(
             company=settings.company_name,

@@ -108,12 +108,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _intents_check(args: argparse.Namespace) -> int:
     from voice.config import load_settings
+    from voice.engines import load_sentence_model, matcher_factory
     from voice.intents.check import check
 
     settings = load_settings()
     directory = args.dir or settings.intents_dir
     policy = settings.policy_file if args.dir is None else None
-    findings = check(directory, policy)
+    make_matcher = matcher_factory(settings, load_sentence_model(settings))
+    findings = check(directory, policy, make_matcher)
     for finding in findings:
         print(finding)
     errors = sum(f.level == "error" for f in findings)
@@ -124,9 +126,9 @@ def _intents_check(args: argparse.Namespace) -> int:
 
 def _intents_eval(args: argparse.Namespace) -> int:
     from voice.config import load_settings
+    from voice.engines import load_sentence_model, matcher_factory
     from voice.intents.evaluate import evaluate, format_report, read_cases
     from voice.intents.loader import load_intents
-    from voice.intents.matcher import Matcher
 
     settings = load_settings()
     try:
@@ -134,7 +136,8 @@ def _intents_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher = Matcher(load_intents(args.dir or settings.intents_dir))
+    make_matcher = matcher_factory(settings, load_sentence_model(settings))
+    matcher = make_matcher(load_intents(args.dir or settings.intents_dir))
 
     def progress(done: int, total: int) -> None:
         filled = int(30 * done / max(total, 1))

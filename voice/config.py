@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     coqui_language: str | None = None  # multilingual models only
     tts_workers: int = Field(1, ge=1, le=16)
     company_name: str = "Acme"
+    intent_model: str = "all-MiniLM-L6-v2"  # sentence model of the matcher; "off": lexical
+    intent_threshold: float | None = Field(None, ge=0.0, le=1.0)  # default: the matcher's
+    intent_margin: float | None = Field(None, ge=0.0, le=1.0)
     intents_dir: Path = Path("intents")
     audio_dir: Path = Path("audio")  # hold music and other fixed audio
     policy_file: Path | None = None  # default: intents_dir / "policy.yaml"

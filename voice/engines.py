@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from voice.config import Settings
+from voice.intents.embedding import Encoder
+from voice.intents.loader import IntentSet
+from voice.intents.matcher import Matcher
+from voice.intents.semantic import SentenceVectors
 from voice.speech.coqui import CoquiTTS
-from voice.speech.models import resolve_piper_voice, resolve_whisper_model
+from voice.speech.models import (
+    resolve_piper_voice,
+    resolve_sentence_model,
+    resolve_whisper_model,
+)
 from voice.speech.stt import WhisperSTT
 from voice.speech.tts import PiperTTS, TextToSpeech
 
@@ -21,6 +31,7 @@ class Engines:
     tts: TextToSpeech
     stt_pool: ThreadPoolExecutor
     tts_pool: ThreadPoolExecutor
+    sentences: SentenceVectors | None = None  # the matcher's semantic layer, if switched on
 
     def close(self) -> None:
         self.stt_pool.shutdown(wait=False, cancel_futures=True)
@@ -47,9 +58,33 @@ def load_tts(settings: Settings, executor: ThreadPoolExecutor) -> PiperTTS | Coq
     return tts
 
 
+def load_sentence_model(settings: Settings) -> SentenceVectors | None:
+    """The intent matcher's sentence model, or None when INTENT_MODEL is "off"."""
+    folder = resolve_sentence_model(settings.intent_model)
+    if folder is None:
+        log.info("intent matching is lexical only (INTENT_MODEL=off)")
+        return None
+    log.info("loading intent sentence model %s (%s)", settings.intent_model, folder)
+    return SentenceVectors(Encoder(folder))
+
+
+MatcherFactory = Callable[[IntentSet], Matcher]
+
+
+def matcher_factory(settings: Settings, sentences: SentenceVectors | None) -> MatcherFactory:
+    """Builds matchers as configured (sentence model, INTENT_THRESHOLD, INTENT_MARGIN)."""
+    return partial(
+        Matcher,
+        semantic=sentences,
+        threshold=settings.intent_threshold,
+        margin=settings.intent_margin,
+    )
+
+
 def load_engines(settings: Settings) -> Engines:
     """Resolve and load the configured models (ConfigError on a bad model setting)."""
     whisper_path = resolve_whisper_model(settings.whisper_model)
+    sentences = load_sentence_model(settings)
     if settings.tts_engine == "piper":
         resolve_piper_voice(settings.tts_voice)  # fail on a bad voice before loading anything
     stt_pool = ThreadPoolExecutor(settings.whisper_workers, thread_name_prefix="stt")
@@ -63,4 +98,4 @@ def load_engines(settings: Settings) -> Engines:
     log.info("loading speech-to-text model %s (%s)", settings.whisper_model, whisper_path)
     stt.load()
     tts = load_tts(settings, tts_pool)
-    return Engines(stt=stt, tts=tts, stt_pool=stt_pool, tts_pool=tts_pool)
+    return Engines(stt=stt, tts=tts, stt_pool=stt_pool, tts_pool=tts_pool, sentences=sentences)

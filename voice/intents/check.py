@@ -9,6 +9,7 @@ may be sent to the wrong place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,8 +34,14 @@ class Finding:
         return f"{self.where}: {self.level}: {self.message}"
 
 
-def check(directory: Path, policy: Path | None = None) -> list[Finding]:
-    """Every problem found in ``directory`` (and the policy file), errors first."""
+def check(
+    directory: Path,
+    policy: Path | None = None,
+    make_matcher: Callable[[IntentSet], Matcher] = Matcher,
+) -> list[Finding]:
+    """Every problem found in ``directory`` (and the policy file), errors first.
+
+    ``make_matcher`` builds the matcher the leave-one-out test uses (the configured one)."""
     errors = _file_errors(directory)
     if errors:
         return errors
@@ -48,7 +55,7 @@ def check(directory: Path, policy: Path | None = None) -> list[Finding]:
             load_policy(policy_path, intents)
         except IntentFileError as exc:
             errors = [_error(line) for line in str(exc).splitlines()]
-    return errors + _warnings(intents)
+    return errors + _warnings(intents, make_matcher)
 
 
 def _file_errors(directory: Path) -> list[Finding]:
@@ -66,7 +73,7 @@ def _file_errors(directory: Path) -> list[Finding]:
     return findings
 
 
-def _warnings(intents: IntentSet) -> list[Finding]:
+def _warnings(intents: IntentSet, make_matcher: Callable[[IntentSet], Matcher]) -> list[Finding]:
     findings: list[Finding] = []
     for name, spec in intents.intents.items():
         path = intents.source[name]
@@ -86,7 +93,7 @@ def _warnings(intents: IntentSet) -> list[Finding]:
                 intents={**intents.intents, name: replace_examples(spec, others)},
                 source=intents.source,
             )
-            match = Matcher(held_out).match(example)
+            match = make_matcher(held_out).match(example)
             best = match.ranked[0][0] if match.ranked else None
             if best is not None and best != name:
                 ours = dict(match.ranked).get(name, 0.0)

