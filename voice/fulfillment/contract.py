@@ -14,7 +14,9 @@ Answer: HTTP 2xx with a JSON object, at most ``MAX_BODY_BYTES``::
 
 ``found`` is required. ``say`` (plain text, spoken as is) replaces the intent's answer;
 without it ``fields`` must hold every placeholder the lookup provides
-(``voice.intents.schema.FULFILLMENTS``), all strings. Unknown keys are ignored, so the
+(``voice.intents.schema.FULFILLMENTS``), all strings. ``{slot}_spoken`` is filled in for
+a slot of digits when the answer leaves it out ("45712" -> "four five seven one two"), so
+``{"found": false}`` is enough for an unknown order. Unknown keys are ignored, so the
 contract can grow; a wrong type is an error, never coerced.
 """
 
@@ -27,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from voice.fulfillment.base import FailureKind, LookupResult
 from voice.intents.schema import FULFILLMENTS
+from voice.intents.slots import speak_digits
 
 VERSION: Final = 1
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -70,8 +73,8 @@ def request_body(name: str, slots: dict[str, str], caller_number: str, call_sid:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-def parse_answer(name: str, body: bytes) -> LookupResult:
-    """Check an answer body against the contract for lookup ``name``; ``ContractError``."""
+def parse_answer(name: str, slots: dict[str, str], body: bytes) -> LookupResult:
+    """Check an answer to lookup ``name`` against the contract; ``ContractError``."""
     try:
         data = json.loads(body.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError both
@@ -84,16 +87,18 @@ def parse_answer(name: str, body: bytes) -> LookupResult:
             for err in exc.errors()[:3]
         )
         raise ContractError(FailureKind.BAD_SHAPE, problems) from exc
+    spoken = {f"{k}_spoken": speak_digits(v) for k, v in slots.items() if v.isdigit()}
+    fields = {**spoken, **answer.fields}
     if answer.say is None and name in FULFILLMENTS:
         provided = FULFILLMENTS[name]
         needed = provided.found if answer.found else provided.not_found
-        missing = sorted(needed - answer.fields.keys())
+        missing = sorted(needed - fields.keys())
         if missing:
             raise ContractError(
                 FailureKind.BAD_SHAPE,
                 f"fields: missing {', '.join(missing)} (or give 'say' instead)",
             )
-        empty = sorted(key for key in needed if not answer.fields[key])
+        empty = sorted(key for key in needed if not fields[key])
         if empty:
             raise ContractError(FailureKind.BAD_SHAPE, f"fields: empty {', '.join(empty)}")
-    return LookupResult(found=answer.found, fields=dict(answer.fields), say=answer.say)
+    return LookupResult(found=answer.found, fields=fields, say=answer.say)

@@ -131,7 +131,7 @@ class HttpFulfillment:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
-                outcome = await self._exchange(name, body, headers, started)
+                outcome = await self._exchange(name, slots, body, headers, started)
         except TimeoutError:
             outcome = _failure(FailureKind.TIMEOUT, f"no answer in {self.timeout_s:g} s", started)
         except httpx.TimeoutException as exc:
@@ -144,7 +144,7 @@ class HttpFulfillment:
         return outcome
 
     async def _exchange(
-        self, name: str, body: str, headers: dict[str, str], started: float
+        self, name: str, slots: dict[str, str], body: str, headers: dict[str, str], started: float
     ) -> Outcome:
         request = self.client.build_request(
             "POST", self.url(name), content=body, headers=headers, timeout=self.timeout_s
@@ -173,7 +173,7 @@ class HttpFulfillment:
         finally:
             await response.aclose()
         try:
-            result = parse_answer(name, b"".join(chunks))
+            result = parse_answer(name, slots, b"".join(chunks))
         except ContractError as exc:
             return _failure(exc.kind, str(exc), started)
         return result
