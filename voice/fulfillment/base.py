@@ -35,6 +35,7 @@ class FailureKind(StrEnum):
     TOO_LARGE = "too_large"  # a body larger than allowed
     BAD_JSON = "bad_json"  # not JSON (or not UTF-8)
     BAD_SHAPE = "bad_shape"  # JSON that breaks the response contract
+    ERROR = "error"  # anything else: a bug, logged with its traceback
 
 
 @dataclass(frozen=True)

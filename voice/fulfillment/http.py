@@ -59,7 +59,8 @@ class HttpFulfillment:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.reuse_s = reuse_s
-        self.loop = loop or asyncio.get_running_loop()  # the loop that owns ``client``
+        # The loop that owns ``client``: build this inside it (the app's lifespan does).
+        self.loop = loop or asyncio.get_running_loop()
         self._recent: dict[_Key, tuple[float, asyncio.Task[Outcome]]] = {}
 
     def url(self, name: str) -> str:
@@ -111,7 +112,9 @@ class HttpFulfillment:
         """Drop failed answers at once, good ones after ``reuse_s``."""
         for key, (started, task) in list(self._recent.items()):
             if task.done() and (
-                isinstance(task.result(), LookupFailure) or now - started > self.reuse_s
+                task.cancelled()
+                or isinstance(task.result(), LookupFailure)
+                or now - started > self.reuse_s
             ):
                 del self._recent[key]
 
@@ -140,6 +143,9 @@ class HttpFulfillment:
             outcome = _failure(FailureKind.CONNECT, f"{type(exc).__name__}: {exc}", started)
         except httpx.HTTPError as exc:  # ReadError, RemoteProtocolError, WriteError, ...
             outcome = _failure(FailureKind.DISCONNECTED, f"{type(exc).__name__}: {exc}", started)
+        except Exception as exc:  # the call goes on whatever happened here
+            log.exception("lookup %s: unexpected error", name)
+            outcome = _failure(FailureKind.ERROR, f"{type(exc).__name__}: {exc}", started)
         self._observe(name, outcome, call_sid, time.perf_counter() - started)
         return outcome
 
