@@ -23,7 +23,9 @@ from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.engines import Engines, load_engines, matcher_factory
+from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment
+from voice.fulfillment.http import HttpFulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import load_policy
 from voice.handoff.webhook import Notifier
@@ -125,10 +127,11 @@ async def _build_context(
     closers.append(close_store)
     cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
     policy = load_policy(settings.policy_path, intents)
+    metrics = Metrics()
     engine = DialogEngine(
         intents,
         matcher_factory(settings, engines.sentences)(intents),
-        DemoFulfillment(),
+        _fulfillment(settings, secrets.fulfillment_secret, http_client, metrics),
         DialogSettings(
             company=settings.company_name,
             max_misses=policy.failures.no_match,
@@ -155,6 +158,7 @@ async def _build_context(
     closers.insert(0, notifier.close)  # before the HTTP client and the store close
     await notifier.resume()
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
+    closers.insert(0, calls.close)
     await cache.warm(engine.static_phrases())
     if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
         await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
@@ -178,9 +182,30 @@ async def _build_context(
                 ws_url=settings.public_ws_url,
             )
         ),
-        metrics=Metrics(),
+        metrics=metrics,
         sentence_audio=SentenceAudio(cache),
         handoff=HandoffService(calls, agents=settings.agents, queue=bool(settings.queue_name)),
         hold_music_url=hold_music_url(settings),
     )
     return ctx, closers
+
+
+def _fulfillment(
+    settings: Settings, secret: bytes, client: httpx.AsyncClient, metrics: Metrics
+) -> Fulfillment:
+    """The bundled demo data, or the deployment's endpoint when FULFILLMENT_URL is set.
+
+    The endpoint is asked with the shared async client on this event loop; the dialog
+    waits for it from its worker thread (see ``HttpFulfillment``)."""
+    if not settings.fulfillment_url:
+        return DemoFulfillment()
+    log.info(
+        "lookups go to %s (timeout %g s)", settings.fulfillment_url, settings.fulfillment_timeout_s
+    )
+    return HttpFulfillment(
+        client,
+        base_url=settings.fulfillment_url,
+        secret=secret,
+        timeout_s=settings.fulfillment_timeout_s,
+        metrics=metrics,
+    )

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     taskrouter_workflow_sid: str | None = None  # enqueue as a TaskRouter task instead
     handoff_webhook_url: str | None = None  # POSTed, signed, on every hand-over
     handoff_webhook_secret: SecretStr | None = None  # default: a development secret
+    fulfillment_url: str | None = None  # lookups POSTed to {url}/{lookup}; unset: demo data
+    fulfillment_secret: SecretStr | None = None  # signs them; default: a development secret
+    fulfillment_timeout_s: float = Field(1.5, ge=0.2, le=5.0)  # a caller waits on the line
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
@@ -111,6 +114,21 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value
 
+    @field_validator("fulfillment_url")
+    @classmethod
+    def _check_fulfillment(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "must be an absolute http(s) URL; the lookup name is appended as the last "
+                "path segment, e.g. https://api.example.com/voice -> .../voice/order_status"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query string or fragment")
+        return value.strip().rstrip("/")
+
     @field_validator("twilio_account_sid")
     @classmethod
     def _check_sid(cls, value: str) -> str:
@@ -165,6 +183,7 @@ class Secrets:
     audio_key: bytes
     webhook_secret: bytes
     generated: tuple[str, ...]
+    fulfillment_secret: bytes = b""  # empty when FULFILLMENT_URL is unset
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -210,6 +229,9 @@ def resolve_secrets(settings: Settings) -> Secrets:
         if settings.handoff_webhook_url
         else ""
     )
+    fulfillment = (
+        pick("fulfillment_secret", settings.fulfillment_secret) if settings.fulfillment_url else ""
+    )
     if "audio_key" not in stored:
         stored["audio_key"] = secrets.token_hex(32)
     _write_dev_secrets(settings.data_dir, stored)
@@ -219,6 +241,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
         audio_key=bytes.fromhex(stored["audio_key"]),
         webhook_secret=webhook.encode(),
         generated=tuple(generated),
+        fulfillment_secret=fulfillment.encode(),
     )
 
 

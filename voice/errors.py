@@ -27,3 +27,15 @@ class RecordingUnavailable(VoiceError):
 
 class StoreError(VoiceError):
     """The database refused or failed an operation."""
+
+
+class LookupFailed(VoiceError):
+    """A fulfillment backend could not answer a lookup (down, too slow, or a bad answer).
+
+    ``kind`` is a ``FailureKind`` value (``timeout``, ``connect``, ...).
+    """
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail

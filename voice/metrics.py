@@ -44,6 +44,25 @@ class Metrics:
         self.calls = Counter(
             "voice_calls_total", "Calls answered.", ["mode"], registry=self.registry
         )
+        self.lookups = Counter(
+            "voice_fulfillment_lookups_total",
+            "Lookups at the fulfillment endpoint by outcome: found, not_found, or a failure "
+            "(timeout, connect, disconnected, http_status, too_large, bad_json, bad_shape).",
+            ["lookup", "outcome"],
+            registry=self.registry,
+        )
+        self.lookup_latency = Histogram(
+            "voice_fulfillment_lookup_seconds",
+            "Request to complete answer (or failure) at the fulfillment endpoint.",
+            ["lookup"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe_lookup(self, lookup: str, outcome: str, seconds: float) -> None:
+        """Record one request to the fulfillment endpoint."""
+        self.lookups.labels(lookup=lookup, outcome=outcome).inc()
+        self.lookup_latency.labels(lookup=lookup).observe(seconds)
 
     def observe_turn(self, mode: str, timings: dict[str, float]) -> None:
         """Record a turn's stage timings (milliseconds, as stored on turns)."""

@@ -2,20 +2,26 @@
 
 Every turn is written as soon as it happens (caller turn, then bot turn), so a crash loses
 nothing already said. Errors in speech are turned into inputs the dialog understands
-(``UNCLEAR``), never into silence.
+(``UNCLEAR``), never into silence. The dialog decides in a worker thread of its own
+(``DIALOG_THREADS``): a lookup may wait on a fulfillment endpoint, the event loop must not.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Final
 
 from voice.calls.speaker import Speaker, SpokenReply
 from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import RecordingUnavailable, SpeechError
+from voice.fulfillment.base import CALL_SID
 from voice.handoff.redaction import redact
 from voice.handoff.summary import build_summary
 from voice.handoff.webhook import Notifier
@@ -25,6 +31,8 @@ from voice.store.aio import AsyncStore
 from voice.telephony.recordings import RecordingFetcher
 
 log = logging.getLogger(__name__)
+
+DIALOG_THREADS: Final = 16  # turns decided at once; most of a turn's wait is a lookup
 
 
 @dataclass
@@ -63,6 +71,7 @@ class CallService:
         self.speaker = speaker
         self.fetcher = fetcher
         self.notifier = notifier
+        self._dialog = ThreadPoolExecutor(DIALOG_THREADS, thread_name_prefix="dialog")
 
     async def start(
         self,
@@ -133,9 +142,11 @@ class CallService:
         t0 = time.perf_counter()
         decision: Decision | None = None
         try:
-            decision = self.engine.handle(state, heard_input, turn.caller)
+            decision = await self._handle(turn.call_sid, state, heard_input, turn.caller)
         finally:
             timings["match_ms"] = _ms(t0)
+            if decision is not None and "lookup_ms" in decision.details:
+                timings["lookup_ms"] = float(decision.details["lookup_ms"])
             # Whatever happens next, what the caller said is stored.
             confidence = heard_input.confidence
             if decision is not None and decision.confidence is not None:
@@ -156,7 +167,7 @@ class CallService:
     async def preview(self, call_sid: str, heard: Heard, caller: Caller) -> Decision:
         """What the dialog would answer to ``heard``, changing nothing (for speculation)."""
         state = await self._state(call_sid)
-        return self.engine.handle(state, _to_input(heard), caller)
+        return await self._handle(call_sid, state, _to_input(heard), caller)
 
     async def phase(self, call_sid: str) -> Phase:
         return (await self._state(call_sid)).phase
@@ -245,6 +256,21 @@ class CallService:
 
     # -- internals --------------------------------------------------------------------------
 
+    async def _handle(
+        self, call_sid: str, state: CallState, heard: CallerInput, caller: Caller
+    ) -> Decision:
+        """``engine.handle`` in a dialog thread, with ``CALL_SID`` set for lookups."""
+        context = contextvars.copy_context()
+        context.run(CALL_SID.set, call_sid)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._dialog, context.run, self.engine.handle, state, heard, caller
+        )
+
+    async def close(self) -> None:
+        """Let the dialog threads go (a turn in progress finishes on its own)."""
+        self._dialog.shutdown(wait=False, cancel_futures=True)
+
     async def _state(self, call_sid: str) -> CallState:
         stored = await self.store.get_state(call_sid)
         if stored is None:
@@ -310,7 +336,7 @@ class CallService:
             priority=priority,
             outcome=outcome,
             evidence=redact(decision.evidence),
-            detail={"summary": summary},
+            detail={"summary": summary, **_lookup_detail(decision)},
         )
         if self.notifier is not None:
             payload = {
@@ -332,6 +358,13 @@ def _to_input(heard: Heard) -> CallerInput:
     return CallerInput(
         kind=InputKind.SPEECH, text=transcript.text.strip(), confidence=transcript.confidence
     )
+
+
+def _lookup_detail(decision: Decision) -> dict[str, str]:
+    """What a lookup behind a hand-over did (name, outcome, ms), for the audit record."""
+    return {
+        k: v for k, v in decision.details.items() if k in ("lookup", "lookup_outcome", "lookup_ms")
+    }
 
 
 def _ms(since: float) -> float:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 
 from voice.dialog import prompts
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import PolicySpec
@@ -70,6 +72,7 @@ class DialogEngine:
             prompts.KEY_NOT_USED,
             prompts.SLOT_AGAIN,
             prompts.RETRY,
+            prompts.LOOKUP_FAILED,
             *(slot.prompt for spec in self.intents.intents.values() for slot in spec.slots),
             *(slot.reprompt for spec in self.intents.intents.values() for slot in spec.slots),
             *(
@@ -296,38 +299,51 @@ class DialogEngine:
     def _answer(self, state: CallState, spec: IntentSpec, caller: Caller) -> Decision:
         fields: dict[str, str] = {}
         found = True
+        said: str | None = None  # the backend's own sentence, instead of the template
+        looked: dict[str, str] = {}  # what the lookup did, for the turn's record
         if spec.fulfillment:
+            t0 = time.perf_counter()
             try:
                 result = self.fulfillment.lookup(spec.fulfillment, dict(state.slots), caller.number)
+            except LookupFailed as exc:  # the backend's failure, already typed and logged
+                log.warning("fulfillment %s failed: %s", spec.fulfillment, exc)
+                return self._lookup_failed(state, _looked(spec.fulfillment, exc.kind, t0))
             except Exception:
                 log.exception("fulfillment %s failed", spec.fulfillment)
-                return self.escalate(state, "fulfillment_error", first=prompts.LOOKUP_FAILED)
-            fields, found = result.fields, result.found
+                return self._lookup_failed(state, _looked(spec.fulfillment, "error", t0))
+            fields, found, said = result.fields, result.found, result.say
+            looked = _looked(spec.fulfillment, "found" if found else "not_found", t0)
         if not found and spec.slots:
             # Wrong number? Let the caller try again before handing over.
             state.slot_misses += 1
             slot = spec.slots[0]
+            not_found = said or _fill(spec.answer_not_found or "", fields)
             if state.slot_misses >= self.settings.max_slot_misses:
-                return self.escalate(
-                    state, "slot_not_found", first=_fill(spec.answer_not_found or "", fields)
-                )
+                decision = self.escalate(state, "slot_not_found", first=not_found)
+                return replace(decision, details={**decision.details, **looked})
             state.slots.pop(slot.name, None)
             if state.phase != Phase.COLLECTING_SLOT:
                 state.move_to(Phase.COLLECTING_SLOT)
             state.pending_intent, state.pending_slot = spec.name, slot.name
             return Decision(
-                say=(_fill(spec.answer_not_found or "", fields), slot.reprompt),
+                say=(not_found, slot.reprompt),
                 action=Action.LISTEN,
                 expecting=slot.name,
+                details=looked,
             )
         text = spec.answer if found else (spec.answer_not_found or spec.answer)
         state.pending_intent, state.pending_slot = None, None
         state.move_to(Phase.ANYTHING_ELSE)
         return Decision(
-            say=(_fill(text or "", fields), prompts.ANYTHING_ELSE),
+            say=(said or _fill(text or "", fields), prompts.ANYTHING_ELSE),
             action=Action.LISTEN,
-            details=dict(state.slots),
+            details={**state.slots, **looked},
         )
+
+    def _lookup_failed(self, state: CallState, looked: dict[str, str]) -> Decision:
+        """Say we can't look it up, then hand over as the policy says: never silence."""
+        decision = self.escalate(state, "fulfillment_error", first=prompts.LOOKUP_FAILED)
+        return replace(decision, details={**decision.details, **looked})
 
     def _pending_slot(self, state: CallState) -> SlotSpec | None:
         if state.phase != Phase.COLLECTING_SLOT or state.pending_intent is None:
@@ -355,6 +371,12 @@ def _fill(template: str, fields: dict[str, str]) -> str:
     except (KeyError, IndexError, ValueError):
         log.warning("answer template %r lacks fields; have %s", template, sorted(fields))
         return template
+
+
+def _looked(name: str, outcome: str, since: float) -> dict[str, str]:
+    """A lookup's name, outcome (found, not_found or a failure kind) and milliseconds."""
+    took = round((time.perf_counter() - since) * 1000, 1)
+    return {"lookup": name, "lookup_outcome": outcome, "lookup_ms": str(took)}
 
 
 def _with_match(decision: Decision, match: Match) -> Decision:

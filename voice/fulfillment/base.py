@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
+
+# The call a lookup is made for, set by the call service around each dialog turn so a
+# backend can pass it on (for correlation only; lookups must not depend on it).
+CALL_SID: ContextVar[str | None] = ContextVar("fulfillment_call_sid", default=None)
 
 
 @dataclass(frozen=True)
 class LookupResult:
-    """``found`` False means the lookup ran and found nothing (not an error)."""
+    """``found`` False means the lookup ran and found nothing (not an error).
+
+    ``say``, when a backend gives it, is spoken instead of the intent's answer (or its
+    ``answer_not_found``); otherwise ``fields`` fill that answer's placeholders.
+    """
 
     found: bool
     fields: dict[str, str] = field(default_factory=dict)
+    say: str | None = None
+
+
+class FailureKind(StrEnum):
+    """Why a lookup produced no answer (the ``outcome`` label of the lookup metric)."""
+
+    TIMEOUT = "timeout"  # no complete answer within the timeout
+    CONNECT = "connect"  # refused, unknown host, TLS failure
+    DISCONNECTED = "disconnected"  # the connection broke before a complete answer
+    HTTP_STATUS = "http_status"  # an answer that is not 2xx (redirects included)
+    TOO_LARGE = "too_large"  # a body larger than allowed
+    BAD_JSON = "bad_json"  # not JSON (or not UTF-8)
+    BAD_SHAPE = "bad_shape"  # JSON that breaks the response contract
+    ERROR = "error"  # anything else: a bug, logged with its traceback
+
+
+@dataclass(frozen=True)
+class LookupFailure:
+    """A lookup that failed, with how long it took to fail (milliseconds)."""
+
+    kind: FailureKind
+    detail: str
+    latency_ms: float
+    status: int | None = None  # the HTTP status, for ``HTTP_STATUS``
 
 
 class Fulfillment(Protocol):
     def lookup(self, name: str, slots: dict[str, str], caller_number: str) -> LookupResult:
-        """Run the lookup ``name`` (e.g. ``order_status``); raise ``KeyError`` if unknown."""
+        """Run the lookup ``name`` (e.g. ``order_status``); raise ``KeyError`` if unknown,
+        ``LookupFailed`` when the backend cannot answer. May block for up to the backend's
+        timeout, so the call service runs the dialog in a worker thread."""
         ...
