@@ -13,6 +13,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice import __version__
+from voice.analytics.routes import api_router as analytics_api_router
+from voice.analytics.routes import page_router as analytics_page_router
+from voice.analytics.service import start_analytics
 from voice.api.routes import router as api_router
 from voice.calls.handoff import HandoffService
 from voice.calls.service import CallService
@@ -62,6 +65,7 @@ def create_app(
         ctx, owned = await _build_context(cfg, engines, http_client)
         app.state.ctx = ctx
         try:
+            app.state.analytics = await start_analytics(ctx, owned)
             yield
         finally:
             for close in owned:
@@ -74,6 +78,8 @@ def create_app(
     app.include_router(audio_router)
     app.include_router(api_router)
     app.include_router(console_router)
+    app.include_router(analytics_api_router)
+    app.include_router(analytics_page_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

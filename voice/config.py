@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,13 @@ class Settings(BaseSettings):
     recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
     stream_end_ms: int = Field(600, ge=200, le=3000)
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
+    # Analytics page and spike alerts (voice/analytics/)
+    analytics_timezone: str = "UTC"  # local days of the analytics page
+    alert_webhook_url: str | None = None  # spike alerts POSTed here, signed like hand-overs
+    alert_check_interval_s: int = Field(60, ge=0, le=86400)  # 0: no background check
+    alert_window_s: int = Field(3600, ge=60, le=86400)  # the recent window compared
+    alert_baseline_days: int = Field(7, ge=2, le=90)  # its usual level: windows in these days
+    alert_min_count: int = Field(5, ge=1, le=100_000)  # fewer calls in a window never alert
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=1, le=65535)
 
@@ -128,6 +136,20 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not have a query string or fragment")
         return value.strip().rstrip("/")
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _check_alert_webhook(cls, value: str | None) -> str | None:
+        return cls._check_webhook(value)
+
+    @field_validator("analytics_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone, e.g. UTC or America/New_York") from exc
+        return value
 
     @field_validator("twilio_account_sid")
     @classmethod
@@ -226,7 +248,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
     admin = pick("admin_token", settings.admin_token)
     webhook = (
         pick("handoff_webhook_secret", settings.handoff_webhook_secret)
-        if settings.handoff_webhook_url
+        if settings.handoff_webhook_url or settings.alert_webhook_url  # one secret signs both
         else ""
     )
     fulfillment = (
