@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,9 +27,8 @@ from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.engines import Engines, load_engines
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
-from voice.handoff.policy import load_policy
 from voice.handoff.webhook import Notifier
-from voice.intents.loader import load_intents
+from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.matcher import Matcher
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
@@ -104,7 +105,8 @@ async def _build_context(
             secrets.admin_token,
             " and ".join(name.upper() for name in secrets.generated),
         )
-    intents = load_intents(settings.intents_dir)
+    live = LiveIntents(settings.intents_dir, settings.policy_path, make_matcher=Matcher)
+    intents = live.active.intents
     store = Store(settings.database)
     store.create_all()
     async_store = AsyncStore(store)
@@ -125,10 +127,10 @@ async def _build_context(
 
     closers.append(close_store)
     cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
-    policy = load_policy(settings.policy_path, intents)
+    policy = live.active.policy
     engine = DialogEngine(
         intents,
-        Matcher(intents),
+        live.active.matcher,
         DemoFulfillment(),
         DialogSettings(
             company=settings.company_name,
@@ -139,6 +141,7 @@ async def _build_context(
             agent_available=bool(settings.agents),
         ),
         EscalationPolicy(policy),
+        live=live,
     )
     fetcher = RecordingFetcher(
         http_client,
@@ -156,9 +159,23 @@ async def _build_context(
     closers.insert(0, notifier.close)  # before the HTTP client and the store close
     await notifier.resume()
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
-    await cache.warm(engine.static_phrases())
-    if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
-        await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
+
+    async def warm(_: ActiveSet | None = None) -> None:
+        await cache.warm(engine.static_phrases())
+        if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
+            await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
+
+    await warm()
+    live.on_change(warm)  # new or changed prompts after a reload
+    if settings.intents_reload_s > 0:
+        watcher = asyncio.create_task(live.watch(settings.intents_reload_s), name="intents")
+
+        async def stop_watching() -> None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+        closers.insert(0, stop_watching)
     log.info("ready: %d intents, public URL %s", len(intents.intents), settings.public_base_url)
     ctx = AppContext(
         settings=settings,
@@ -183,5 +200,6 @@ async def _build_context(
         sentence_audio=SentenceAudio(cache),
         handoff=HandoffService(calls, agents=settings.agents, queue=bool(settings.queue_name)),
         hold_music_url=hold_music_url(settings),
+        intents=live,
     )
     return ctx, closers

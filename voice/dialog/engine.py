@@ -11,6 +11,7 @@ from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import PolicySpec
+from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
@@ -31,7 +32,13 @@ class DialogSettings:
 
 
 class DialogEngine:
-    """Decides what to say and do next. Mutates the ``CallState`` it is given."""
+    """Decides what to say and do next. Mutates the ``CallState`` it is given.
+
+    With ``live``, every entry point first takes up the live active set (intents, matcher,
+    policy and the failure limits it sets), so files edited while the service runs apply
+    from the next turn and one turn always sees one set. Drive it from one thread (the
+    event loop): its methods do not await, so no reload can land in the middle of a turn.
+    """
 
     def __init__(
         self,
@@ -40,6 +47,8 @@ class DialogEngine:
         fulfillment: Fulfillment,
         settings: DialogSettings,
         policy: EscalationPolicy | None = None,
+        *,
+        live: LiveIntents | None = None,
     ) -> None:
         self.intents = intents
         self.matcher = matcher
@@ -49,9 +58,44 @@ class DialogEngine:
         self._descriptions = [
             spec.description for spec in intents.intents.values() if spec.outcome == "answer"
         ]
+        self.live = live
+        self._active: ActiveSet | None = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Take up the live active set if it changed since the last entry point."""
+        if self.live is None or self.live.active is self._active:
+            return
+        active = self._active = self.live.active
+        self.intents, self.matcher, self.policy = active.intents, active.matcher, active.escalation
+        failures = active.policy.failures
+        self.settings = replace(
+            self.settings,
+            max_misses=failures.no_match,
+            max_silences=failures.silence,
+            max_slot_misses=failures.slot_attempts,
+            max_unclear=failures.unclear_audio,
+        )
+        self._descriptions = [
+            spec.description for spec in active.intents.intents.values() if spec.outcome == "answer"
+        ]
+
+    def _drop_stale_question(self, state: CallState) -> None:
+        """A call waiting for a slot of an intent (or slot) that a reload removed: forget
+        the question and listen afresh, keeping everything else the call gathered."""
+        if state.phase != Phase.COLLECTING_SLOT or self._pending_slot(state) is not None:
+            return
+        log.warning(
+            "intent %r (slot %r) is gone after a reload; dropping the pending question",
+            state.pending_intent,
+            state.pending_slot,
+        )
+        state.pending_intent, state.pending_slot, state.slots = None, None, {}
+        state.move_to(Phase.LISTENING)
 
     def static_phrases(self) -> list[str]:
-        """Phrases that never change, to synthesize once at start-up."""
+        """Phrases that never change, to synthesize once at start-up (and after a reload)."""
+        self._refresh()
         return [
             prompts.greeting(self.settings.company),
             prompts.HOW_CAN_I_HELP,
@@ -83,6 +127,7 @@ class DialogEngine:
     # -- entry points -------------------------------------------------------------------
 
     def greet(self, state: CallState) -> Decision:
+        self._refresh()
         state.move_to(Phase.LISTENING)
         # Short on purpose: the full menu comes only when the caller seems unsure.
         return Decision(
@@ -91,6 +136,8 @@ class DialogEngine:
         )
 
     def handle(self, state: CallState, turn: CallerInput, caller: Caller) -> Decision:
+        self._refresh()
+        self._drop_stale_question(state)
         if state.phase in (Phase.TRANSFERRING, Phase.VOICEMAIL, Phase.ENDED):
             # A late turn after the call moved on: nothing sensible to add.
             return self._end(state)
@@ -107,12 +154,14 @@ class DialogEngine:
 
     def transfer_failed(self, state: CallState) -> Decision:
         """The agent did not answer, was busy, or the dial failed: take a voicemail."""
+        self._refresh()
         state.move_to(Phase.VOICEMAIL)
         return Decision(
             say=(prompts.VOICEMAIL_AFTER_DIAL,), action=Action.VOICEMAIL, reason="agent_unavailable"
         )
 
     def voicemail_taken(self, state: CallState, *, empty: bool) -> Decision:
+        self._refresh()
         return self._end(state, prompts.VOICEMAIL_EMPTY if empty else prompts.VOICEMAIL_SAVED)
 
     def escalate(
@@ -126,6 +175,7 @@ class DialogEngine:
     ) -> Decision:
         """Hand the caller to a person; outside opening hours, or with nobody to take
         calls, to a voicemail with a promised call back."""
+        self._refresh()
         lead = (first,) if first else ()
         priority = priority or self.policy.priority(reason)
         if not self.settings.agent_available:
