@@ -27,3 +27,15 @@ class RecordingUnavailable(VoiceError):
 
 class StoreError(VoiceError):
     """The database refused or failed an operation."""
+
+
+class IntentEditError(VoiceError):
+    """An edit to an intent file was refused; the file is unchanged. The message says why."""
+
+
+class UnknownIntent(IntentEditError):
+    """The edit names an intent that no file defines."""
+
+
+class DuplicateExample(IntentEditError):
+    """The example (once normalised) is already an example of some intent."""
