@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice import __version__
+from voice.admin.intents_api import router as admin_api_router
+from voice.admin.routes import router as admin_router
 from voice.api.routes import router as api_router
 from voice.calls.handoff import HandoffService
 from voice.calls.service import CallService
@@ -74,6 +76,8 @@ def create_app(
     app.include_router(audio_router)
     app.include_router(api_router)
     app.include_router(console_router)
+    app.include_router(admin_api_router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
