@@ -84,12 +84,16 @@ async function loadIntents(flash = null) {
   $("intents").innerHTML = intents.length
     ? intents.map((i) => intentItem(i, open.has(i.name))).join("")
     : '<p class="empty">No intents.</p>';
-  $("intent-count").textContent = `${intents.length} · threshold ${data.threshold.toFixed(2)}`
-    + ` · margin ${data.margin.toFixed(2)}`;
+  $("intent-count").textContent = String(intents.length);
+  $("rule").textContent = `The bot accepts the best intent when it scores at least `
+    + `${data.threshold.toFixed(2)} (threshold) and leads the next by ${data.margin.toFixed(2)} (margin).`;
+  version = data.status.version;  // the list is of this version: no second load
   showStatus(data.status);
   if (flash) {
     const count = document.querySelector(`.intent[data-name="${CSS.escape(flash)}"] .count`);
     if (count) count.classList.add("flash");
+    const fresh = [...document.querySelectorAll(`.intent[data-name="${CSS.escape(flash)}"] li.new`)];
+    if (fresh.length) fresh[fresh.length - 1].scrollIntoView({block: "nearest"});
   }
 }
 
@@ -249,7 +253,8 @@ $("suggestions").addEventListener("click", async (e) => {
       + `${result.examples} examples. ` + (result.status.last_error
         ? "Not reloaded: see the error above."
         : `Reloaded: version ${result.status.version} is live.`);
-    row.querySelector(".actions").remove();
+    row.querySelector(".actions select").remove();
+    e.target.remove();  // "Try" stays: see the matcher take it up
     await loadIntents(intent);
   } catch (err) {
     msg.className = "msg bad";
