@@ -163,6 +163,7 @@ def _intents_suggest(args: argparse.Namespace) -> int:
     import json
 
     from voice.config import load_settings
+    from voice.errors import StoreError
     from voice.intents.live import MatcherFactory
     from voice.intents.loader import load_intents
     from voice.intents.matcher import Matcher
@@ -178,6 +179,13 @@ def _intents_suggest(args: argparse.Namespace) -> int:
     store = Store(settings.database)
     try:
         suggestions = suggest(load_utterances(store, matcher, days=args.days), matcher)
+    except StoreError as exc:
+        print(
+            f"error: cannot read the stored calls ({exc}); check DATABASE_URL, or start the "
+            "service once so it creates its tables",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         store.close()
     if args.json:

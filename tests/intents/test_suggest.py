@@ -146,3 +146,13 @@ def test_the_table_and_the_command(
     assert out[0]["count"] == 3 and out[0]["proposed"] == "billing_question"
     assert {"example", "count", "proposed", "score", "addable", "members"} <= set(out[0])
     assert main(["intents", "suggest", "--days", "0"]) == 2
+
+
+def test_the_command_on_a_database_without_calls_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("INTENTS_DIR", str(ROOT / "intents"))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    assert main(["intents", "suggest"]) == 1
+    assert "check DATABASE_URL" in capsys.readouterr().err
