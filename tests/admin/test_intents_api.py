@@ -223,3 +223,26 @@ async def test_say_nothing_garbage_and_too_much(admin_line: Line) -> None:
         "/api/intents/try-audio", content=b"\0" * (2 * 1024 * 1024 + 1), headers=AUTH
     )
     assert big.status_code == 413
+
+
+async def test_a_changed_answer_is_synthesized_when_it_is_loaded(
+    admin_line: Line, intents_dir: Path
+) -> None:
+    path = intents_dir / "business_hours.yaml"
+    spoken = "We are open around the clock, every day of the year."
+    cache = admin_line.ctx.cache
+    assert cache.path(cache.id_for(spoken)) is None
+    path.write_text(_replace_answer(path.read_text(), spoken))
+    data = (await post(admin_line, "/api/intents/reload")).json()
+    assert data["changed"] and data["error"] is None
+    assert cache.path(cache.id_for(spoken)) is not None  # ready before the first caller asks
+
+
+def _replace_answer(document: str, answer: str) -> str:
+    """The document with its ``answer:`` (plain or a folded block) replaced."""
+    lines = document.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("answer:"))
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("  ") and not lines[end].startswith("  -"):
+        end += 1
+    return "".join([*lines[:start], f"answer: {answer}\n", *lines[end:]])

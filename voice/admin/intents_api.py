@@ -17,7 +17,13 @@ from pydantic import BaseModel, Field
 
 from voice.admin.verdict import explain
 from voice.deps import Admin, Ctx
-from voice.errors import AudioFormatError, DuplicateExample, IntentEditError, UnknownIntent
+from voice.errors import (
+    AudioFormatError,
+    DuplicateExample,
+    IntentEditError,
+    SpeechError,
+    UnknownIntent,
+)
 from voice.intents.editor import add_example
 from voice.intents.live import LiveIntents
 from voice.intents.suggest import Utterance, suggest, unsure_below
@@ -93,7 +99,10 @@ async def try_audio(ctx: Ctx, request: Request) -> dict[str, Any]:
         audio = await asyncio.to_thread(decode_upload, data, max_s=MAX_AUDIO_S)
     except AudioFormatError as exc:
         raise HTTPException(415, f"could not read the recording: {exc}") from exc
-    transcript = await ctx.calls.stt.transcribe(audio)
+    try:
+        transcript = await ctx.calls.stt.transcribe(audio)
+    except SpeechError as exc:
+        raise HTTPException(503, f"speech recognition failed: {exc}") from exc
     heard = {
         "transcript": transcript.text,
         "stt_confidence": round(transcript.confidence, 4),
