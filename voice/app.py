@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice import __version__
+from voice.admin.intents_api import router as admin_api_router
+from voice.admin.routes import router as admin_router
 from voice.analytics.routes import api_router as analytics_api_router
 from voice.analytics.routes import page_router as analytics_page_router
 from voice.analytics.service import start_analytics
@@ -30,9 +34,8 @@ from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment
 from voice.fulfillment.http import HttpFulfillment
 from voice.handoff.escalation import EscalationPolicy
-from voice.handoff.policy import load_policy
 from voice.handoff.webhook import Notifier
-from voice.intents.loader import load_intents
+from voice.intents.live import ActiveSet, LiveIntents
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
@@ -80,6 +83,8 @@ def create_app(
     app.include_router(console_router)
     app.include_router(analytics_api_router)
     app.include_router(analytics_page_router)
+    app.include_router(admin_api_router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -111,7 +116,6 @@ async def _build_context(
             secrets.admin_token,
             " and ".join(name.upper() for name in secrets.generated),
         )
-    intents = load_intents(settings.intents_dir)
     store = Store(settings.database)
     store.create_all()
     async_store = AsyncStore(store)
@@ -132,11 +136,17 @@ async def _build_context(
 
     closers.append(close_store)
     cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
-    policy = load_policy(settings.policy_path, intents)
+    live = LiveIntents(
+        settings.intents_dir,
+        settings.policy_path,
+        make_matcher=matcher_factory(settings, engines.sentences),
+    )
+    intents = live.active.intents
+    policy = live.active.policy
     metrics = Metrics()
     engine = DialogEngine(
         intents,
-        matcher_factory(settings, engines.sentences)(intents),
+        live.active.matcher,
         _fulfillment(settings, secrets.fulfillment_secret, http_client, metrics),
         DialogSettings(
             company=settings.company_name,
@@ -147,6 +157,7 @@ async def _build_context(
             agent_available=bool(settings.agents),
         ),
         EscalationPolicy(policy),
+        live=live,
     )
     fetcher = RecordingFetcher(
         http_client,
@@ -165,9 +176,23 @@ async def _build_context(
     await notifier.resume()
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
     closers.insert(0, calls.close)
-    await cache.warm(engine.static_phrases())
-    if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
-        await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
+
+    async def warm(_: ActiveSet | None = None) -> None:
+        await cache.warm(engine.static_phrases())
+        if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
+            await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))
+
+    await warm()
+    live.on_change(warm)  # new or changed prompts after a reload
+    if settings.intents_reload_s > 0:
+        watcher = asyncio.create_task(live.watch(settings.intents_reload_s), name="intents")
+
+        async def stop_watching() -> None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+        closers.insert(0, stop_watching)
     log.info("ready: %d intents, public URL %s", len(intents.intents), settings.public_base_url)
     ctx = AppContext(
         settings=settings,
@@ -192,6 +217,7 @@ async def _build_context(
         sentence_audio=SentenceAudio(cache),
         handoff=HandoffService(calls, agents=settings.agents, queue=bool(settings.queue_name)),
         hold_music_url=hold_music_url(settings),
+        intents=live,
     )
     return ctx, closers
 

@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     evaluator.add_argument("cases", type=Path, metavar="FILE.csv")
     evaluator.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
+    suggester = intents.add_parser(
+        "suggest",
+        help="group what callers said that was not understood, with the intent each meant",
+    )
+    suggester.add_argument("--days", type=int, default=30, help="look this far back (30)")
+    suggester.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
+    suggester.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     call = sub.add_parser(
         "call",
@@ -77,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _provision()
         if args.command == "intents" and args.intents_command == "eval":
             return _intents_eval(args)
+        if args.command == "intents" and args.intents_command == "suggest":
+            return _intents_suggest(args)
         if args.command == "intents":
             return _intents_check(args)
         return asyncio.run(_call(args))
@@ -150,6 +159,41 @@ def _intents_eval(args: argparse.Namespace) -> int:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
     print(format_report(report))
+    return 0
+
+
+def _intents_suggest(args: argparse.Namespace) -> int:
+    import json
+
+    from voice.config import load_settings
+    from voice.engines import load_sentence_model, matcher_factory
+    from voice.errors import StoreError
+    from voice.intents.loader import load_intents
+    from voice.intents.suggest import format_table, load_utterances, suggest
+    from voice.store.repo import Store
+
+    if args.days < 1:
+        print("error: --days must be 1 or more", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    make_matcher = matcher_factory(settings, load_sentence_model(settings))
+    matcher = make_matcher(load_intents(args.dir or settings.intents_dir))
+    store = Store(settings.database)
+    try:
+        suggestions = suggest(load_utterances(store, matcher, days=args.days), matcher)
+    except StoreError as exc:
+        print(
+            f"error: cannot read the stored calls ({exc}); check DATABASE_URL, or start the "
+            "service once so it creates its tables",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([s.to_json() for s in suggestions], indent=2))
+    else:
+        print(format_table(suggestions))
     return 0
 
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     intents_dir: Path = Path("intents")
     audio_dir: Path = Path("audio")  # hold music and other fixed audio
     policy_file: Path | None = None  # default: intents_dir / "policy.yaml"
+    intents_reload_s: float = Field(2.0, ge=0, le=3600)  # poll the files this often; 0: never
     record_timeout_s: int = Field(2, ge=1, le=10)
     record_max_length_s: int = Field(30, ge=5, le=120)
     dial_timeout_s: int = Field(20, ge=5, le=60)

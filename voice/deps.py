@@ -13,6 +13,7 @@ from voice.calls.service import CallService
 from voice.calls.stream_session import SentenceAudio
 from voice.config import Secrets, Settings
 from voice.handoff.transfer import queue_name
+from voice.intents.live import LiveIntents
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
@@ -33,6 +34,7 @@ class AppContext:
     sentence_audio: SentenceAudio
     handoff: HandoffService
     hold_music_url: str | None = None
+    intents: LiveIntents | None = None  # the active intent set and its reloads
 
     def queue_name(self, priority: str) -> str:
         return queue_name(self.settings.queue_name or "support", priority)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
 from voice.config import Settings
 from voice.intents.embedding import Encoder
-from voice.intents.loader import IntentSet
+from voice.intents.live import MatcherFactory
 from voice.intents.matcher import Matcher
 from voice.intents.semantic import SentenceVectors
 from voice.speech.coqui import CoquiTTS
@@ -66,9 +65,6 @@ def load_sentence_model(settings: Settings) -> SentenceVectors | None:
         return None
     log.info("loading intent sentence model %s (%s)", settings.intent_model, folder)
     return SentenceVectors(Encoder(folder))
-
-
-MatcherFactory = Callable[[IntentSet], Matcher]
 
 
 def matcher_factory(settings: Settings, sentences: SentenceVectors | None) -> MatcherFactory:

@@ -39,3 +39,15 @@ class LookupFailed(VoiceError):
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+
+
+class IntentEditError(VoiceError):
+    """An edit to an intent file was refused; the file is unchanged. The message says why."""
+
+
+class UnknownIntent(IntentEditError):
+    """The edit names an intent that no file defines."""
+
+
+class DuplicateExample(IntentEditError):
+    """The example (once normalised) is already an example of some intent."""

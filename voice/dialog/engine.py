@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,7 @@ from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import PolicySpec
+from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
@@ -32,8 +34,27 @@ class DialogSettings:
     agent_available: bool = True  # False: transfers become voicemail
 
 
+@dataclass(frozen=True)
+class _View:
+    """What one turn decides with: one intent set, its matcher, policy and limits."""
+
+    intents: IntentSet
+    matcher: Matcher
+    policy: EscalationPolicy
+    settings: DialogSettings
+    descriptions: list[str]
+    active: ActiveSet | None = None
+
+
 class DialogEngine:
-    """Decides what to say and do next. Mutates the ``CallState`` it is given."""
+    """Decides what to say and do next. Mutates the ``CallState`` it is given.
+
+    With ``live``, every entry point first takes up the live active set (intents, matcher,
+    policy and the failure limits it sets), so files edited while the service runs apply
+    from the next turn. Turns are decided in worker threads, several at once: each thread
+    holds its own view of the set, swapped only at an entry point, so one turn always sees
+    one set even when a reload lands in the middle of it.
+    """
 
     def __init__(
         self,
@@ -42,18 +63,85 @@ class DialogEngine:
         fulfillment: Fulfillment,
         settings: DialogSettings,
         policy: EscalationPolicy | None = None,
+        *,
+        live: LiveIntents | None = None,
     ) -> None:
-        self.intents = intents
-        self.matcher = matcher
         self.fulfillment = fulfillment
-        self.settings = settings
-        self.policy = policy or EscalationPolicy(PolicySpec())
-        self._descriptions = [
-            spec.description for spec in intents.intents.values() if spec.outcome == "answer"
-        ]
+        self.live = live
+        self._base = _View(
+            intents=intents,
+            matcher=matcher,
+            policy=policy or EscalationPolicy(PolicySpec()),
+            settings=settings,
+            descriptions=_descriptions(intents),
+        )
+        self._local = threading.local()
+        self._refresh()
+
+    @property
+    def _view(self) -> _View:
+        view: _View = getattr(self._local, "view", self._base)
+        return view
+
+    @property
+    def intents(self) -> IntentSet:
+        return self._view.intents
+
+    @property
+    def matcher(self) -> Matcher:
+        return self._view.matcher
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        return self._view.policy
+
+    @property
+    def settings(self) -> DialogSettings:
+        return self._view.settings
+
+    @property
+    def _descriptions(self) -> list[str]:
+        return self._view.descriptions
+
+    def _refresh(self) -> None:
+        """Take up the live active set, for this thread, if it changed since its last turn."""
+        if self.live is None:
+            return
+        active = self.live.active
+        if self._view.active is active:
+            return
+        failures = active.policy.failures
+        self._local.view = _View(
+            intents=active.intents,
+            matcher=active.matcher,
+            policy=active.escalation,
+            settings=replace(
+                self._base.settings,
+                max_misses=failures.no_match,
+                max_silences=failures.silence,
+                max_slot_misses=failures.slot_attempts,
+                max_unclear=failures.unclear_audio,
+            ),
+            descriptions=_descriptions(active.intents),
+            active=active,
+        )
+
+    def _drop_stale_question(self, state: CallState) -> None:
+        """A call waiting for a slot of an intent (or slot) that a reload removed: forget
+        the question and listen afresh, keeping everything else the call gathered."""
+        if state.phase != Phase.COLLECTING_SLOT or self._pending_slot(state) is not None:
+            return
+        log.warning(
+            "intent %r (slot %r) is gone after a reload; dropping the pending question",
+            state.pending_intent,
+            state.pending_slot,
+        )
+        state.pending_intent, state.pending_slot, state.slots = None, None, {}
+        state.move_to(Phase.LISTENING)
 
     def static_phrases(self) -> list[str]:
-        """Phrases that never change, to synthesize once at start-up."""
+        """Phrases that never change, to synthesize once at start-up (and after a reload)."""
+        self._refresh()
         return [
             prompts.greeting(self.settings.company),
             prompts.HOW_CAN_I_HELP,
@@ -86,6 +174,7 @@ class DialogEngine:
     # -- entry points -------------------------------------------------------------------
 
     def greet(self, state: CallState) -> Decision:
+        self._refresh()
         state.move_to(Phase.LISTENING)
         # Short on purpose: the full menu comes only when the caller seems unsure.
         return Decision(
@@ -94,6 +183,8 @@ class DialogEngine:
         )
 
     def handle(self, state: CallState, turn: CallerInput, caller: Caller) -> Decision:
+        self._refresh()
+        self._drop_stale_question(state)
         if state.phase in (Phase.TRANSFERRING, Phase.VOICEMAIL, Phase.ENDED):
             # A late turn after the call moved on: nothing sensible to add.
             return self._end(state)
@@ -110,12 +201,14 @@ class DialogEngine:
 
     def transfer_failed(self, state: CallState) -> Decision:
         """The agent did not answer, was busy, or the dial failed: take a voicemail."""
+        self._refresh()
         state.move_to(Phase.VOICEMAIL)
         return Decision(
             say=(prompts.VOICEMAIL_AFTER_DIAL,), action=Action.VOICEMAIL, reason="agent_unavailable"
         )
 
     def voicemail_taken(self, state: CallState, *, empty: bool) -> Decision:
+        self._refresh()
         return self._end(state, prompts.VOICEMAIL_EMPTY if empty else prompts.VOICEMAIL_SAVED)
 
     def escalate(
@@ -129,6 +222,7 @@ class DialogEngine:
     ) -> Decision:
         """Hand the caller to a person; outside opening hours, or with nobody to take
         calls, to a voicemail with a promised call back."""
+        self._refresh()
         lead = (first,) if first else ()
         priority = priority or self.policy.priority(reason)
         if not self.settings.agent_available:
@@ -357,6 +451,10 @@ class DialogEngine:
         if state.phase != Phase.ENDED:
             state.move_to(Phase.ENDED)
         return Decision(say=(text,) if text else (), action=Action.HANGUP)
+
+
+def _descriptions(intents: IntentSet) -> list[str]:
+    return [spec.description for spec in intents.intents.values() if spec.outcome == "answer"]
 
 
 def _extract(slot: SlotSpec, text: str) -> str | None:

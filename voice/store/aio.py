@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from voice.store.models import TransferRecord
@@ -195,3 +196,10 @@ class AsyncStore:
 
     async def get_call(self, call_sid: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(self.sync.get_call, call_sid)
+
+    async def caller_utterances(
+        self, *, since: datetime, unsure_below: float | None = None, limit: int = 20_000
+    ) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(
+            self.sync.caller_utterances, since=since, unsure_below=unsure_below, limit=limit
+        )

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, exists, func, or_, select, update
@@ -428,3 +429,28 @@ class Store:
                 "escalations": [escalation.to_json() for escalation in escalations],
                 "deliveries": [delivery.to_json() for delivery in deliveries],
             }
+
+    def caller_utterances(
+        self, *, since: datetime, unsure_below: float | None = None, limit: int = 20_000
+    ) -> list[dict[str, Any]]:
+        """Caller speech turns stored since ``since``, newest first: text (redacted when
+        stored), intent, confidence, call_sid, created_at (ISO 8601). With
+        ``unsure_below``, only turns with no intent or a confidence below it."""
+        query = select(Turn).where(
+            Turn.speaker == "caller", Turn.kind == "speech", Turn.created_at >= since
+        )
+        if unsure_below is not None:
+            unsure = or_(Turn.intent.is_(None), Turn.confidence.is_(None))
+            query = query.where(or_(unsure, Turn.confidence < unsure_below))
+        query = query.order_by(Turn.created_at.desc(), Turn.id.desc()).limit(limit)
+        with self._tx("caller_utterances") as s:
+            return [
+                {
+                    "text": turn.text,
+                    "intent": turn.intent,
+                    "confidence": turn.confidence,
+                    "call_sid": turn.call_sid,
+                    "created_at": turn.created_at.isoformat(),
+                }
+                for turn in s.scalars(query)
+            ]
