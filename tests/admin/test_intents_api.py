@@ -75,7 +75,8 @@ async def test_list_intents(admin_line: Line, intents_dir: Path) -> None:
     [
         ("where is my order", True, "track_order", "accepted"),
         ("the purple elephant sings opera", False, None, "below_threshold"),
-        ("yes", False, None, "below_threshold"),
+        ("yes", False, None, "nothing"),
+        ("What's the date today?", False, None, "meaning"),
     ],
 )
 async def test_try_a_phrase(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,39 @@ def test_a_broken_file_at_start_up_still_stops_start_up(folder: Path) -> None:
     (folder / "track_order.yaml").write_text("name: [\n")
     with pytest.raises(IntentFileError, match=r"track_order\.yaml:"):
         live_for(folder)
+
+
+async def test_each_dialog_thread_keeps_its_set_until_its_next_turn(folder: Path) -> None:
+    """Turns are decided in worker threads: a reload landing while one thread is mid-turn
+    must not change the set under it, while a turn starting elsewhere takes up the new one."""
+    live = live_for(folder)
+    engine = DialogEngine(
+        live.active.intents, live.active.matcher, DemoFulfillment(), DialogSettings(), live=live
+    )
+    old = live.active
+    mid_turn = threading.Event()
+    reloaded = threading.Event()
+    seen: dict[str, object] = {}
+
+    def slow_turn() -> None:
+        engine.greet(CallState())  # an entry point: this thread takes up the current set
+        seen["before"] = engine.matcher
+        mid_turn.set()
+        reloaded.wait(10)
+        seen["after"] = engine.matcher  # still the same turn: still the same set
+
+    def fresh_turn() -> str | None:
+        state = CallState()
+        engine.greet(state)
+        return engine.handle(state, speech(NEW_PHRASE), CALLER).intent
+
+    worker = threading.Thread(target=slow_turn)
+    worker.start()
+    assert await asyncio.to_thread(mid_turn.wait, 10)
+    add_line(folder / "report_outage.yaml", f"  - {NEW_PHRASE}")
+    assert (await live.reload()).changed
+    # Another call's turn, in another thread, while the first is still deciding.
+    assert await asyncio.to_thread(fresh_turn) == "report_outage"
+    reloaded.set()
+    await asyncio.to_thread(worker.join, 10)
+    assert seen["before"] is old.matcher and seen["after"] is old.matcher
