@@ -193,8 +193,8 @@ def _quantized(model: ModelProto) -> bytes:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
-    advice = _DropAdvice()
-    root.addFilter(advice)  # the quantiser's generic "pre-process first" advice, on root
+    chatter = _QuantiserChatter()
+    root.addFilter(chatter)
     try:
         with tempfile.TemporaryDirectory(prefix="voice-encoder-") as folder:
             target = Path(folder) / "int8.onnx"
@@ -207,9 +207,12 @@ def _quantized(model: ModelProto) -> bytes:
             )
             return target.read_bytes()
     finally:
-        root.removeFilter(advice)
+        root.removeFilter(chatter)
 
 
-class _DropAdvice(logging.Filter):
+class _QuantiserChatter(logging.Filter):
+    """The quantiser logs its progress and generic advice on the root logger itself (our
+    code logs on named loggers, which a root filter does not see): keep only its errors."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "pre-processing before quantization" not in record.getMessage()
+        return record.levelno >= logging.ERROR
