@@ -39,6 +39,7 @@ from voice.intents.live import ActiveSet, LiveIntents
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
+from voice.store.alerts import ALERT_EVENT
 from voice.store.repo import Store
 from voice.telephony.audio_routes import hold_music_url
 from voice.telephony.audio_routes import router as audio_router
@@ -171,6 +172,7 @@ async def _build_context(
         http_client,
         url=settings.handoff_webhook_url,
         secret=secrets.webhook_secret,
+        exclude=frozenset({ALERT_EVENT}),  # alerts: their own notifier and secret
     )
     closers.insert(0, notifier.close)  # before the HTTP client and the store close
     await notifier.resume()

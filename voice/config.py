@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     # Analytics page and spike alerts (voice/analytics/)
     analytics_timezone: str = "UTC"  # local days of the analytics page
-    alert_webhook_url: str | None = None  # spike alerts POSTed here, signed like hand-overs
+    alert_webhook_url: str | None = None  # spike alerts POSTed here, signed (own secret)
+    alert_webhook_secret: SecretStr | None = None  # their own secret; default: a dev secret
     alert_check_interval_s: int = Field(60, ge=0, le=86400)  # 0: no background check
     alert_window_s: int = Field(3600, ge=60, le=86400)  # the recent window compared
     alert_baseline_days: int = Field(7, ge=2, le=90)  # its usual level: windows in these days
@@ -207,6 +208,7 @@ class Secrets:
     webhook_secret: bytes
     generated: tuple[str, ...]
     fulfillment_secret: bytes = b""  # empty when FULFILLMENT_URL is unset
+    alert_secret: bytes = b""  # empty when ALERT_WEBHOOK_URL is unset
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -249,7 +251,13 @@ def resolve_secrets(settings: Settings) -> Secrets:
     admin = pick("admin_token", settings.admin_token)
     webhook = (
         pick("handoff_webhook_secret", settings.handoff_webhook_secret)
-        if settings.handoff_webhook_url or settings.alert_webhook_url  # one secret signs both
+        if settings.handoff_webhook_url
+        else ""
+    )
+    # Alerts have a secret of their own: whoever receives them cannot forge hand-overs.
+    alert = (
+        pick("alert_webhook_secret", settings.alert_webhook_secret)
+        if settings.alert_webhook_url
         else ""
     )
     fulfillment = (
@@ -265,6 +273,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
         webhook_secret=webhook.encode(),
         generated=tuple(generated),
         fulfillment_secret=fulfillment.encode(),
+        alert_secret=alert.encode(),
     )
 
 

@@ -88,7 +88,7 @@ async def test_the_background_check_alerts_the_webhook(
         database_url=f"sqlite:///{tmp_path / 'voice.db'}",
         alert_check_interval_s=1,
         alert_webhook_url=receiver.url,
-        handoff_webhook_secret=SECRET,
+        alert_webhook_secret=SECRET,
     )
     try:
         async with serve(settings, engines) as running:

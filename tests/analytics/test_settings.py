@@ -45,8 +45,30 @@ def test_bad_values_name_the_variable(
     assert name in str(caught.value) and hint in str(caught.value)
 
 
-def test_an_alert_webhook_alone_gets_a_signing_secret(tmp_path: Path) -> None:
+def test_alerts_are_signed_with_a_secret_of_their_own(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path, alert_webhook_url="https://ops.example.com/hook")
     secrets = resolve_secrets(settings)
-    assert len(secrets.webhook_secret) >= 16
-    assert "handoff_webhook_secret" in secrets.generated
+    assert len(secrets.alert_secret) >= 16
+    assert "alert_webhook_secret" in secrets.generated
+    both = resolve_secrets(
+        load_settings(
+            data_dir=tmp_path,
+            alert_webhook_url="https://ops.example.com/hook",
+            handoff_webhook_url="https://crm.example.com/hook",
+        )
+    )
+    # Whoever receives alerts cannot sign a hand-over.
+    assert both.alert_secret and both.webhook_secret and both.alert_secret != both.webhook_secret
+
+
+def test_production_needs_a_real_alert_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VOICE_ENV", "production")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok-0123456789")
+    monkeypatch.setenv("ADMIN_TOKEN", "adm-0123456789")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://ops.example.com/hook")
+    with pytest.raises(ConfigError, match="ALERT_WEBHOOK_SECRET is not set"):
+        resolve_secrets(load_settings(data_dir=tmp_path))
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET", "an-ops-only-secret")
+    assert resolve_secrets(load_settings(data_dir=tmp_path)).alert_secret == b"an-ops-only-secret"

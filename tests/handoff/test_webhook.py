@@ -161,3 +161,16 @@ async def test_a_hand_over_notifies_the_webhook(
     assert payload["reason"] == "keypad_0"
     assert payload["summary"]["spoken"].startswith("The caller")
     assert record["deliveries"][0]["status"] == "delivered"
+
+
+async def test_each_notifier_resumes_only_its_own_kind(store: AsyncStore) -> None:
+    await store.open_call(
+        "CA1", account_sid="AC", from_number="+1", to_number="+2", direction="in", status="x"
+    )
+    handoff = await store.add_delivery("CA1", event="handoff", url="http://a/", body="{}")
+    alert = await store.add_delivery("alert-1", event="spike_alert", url="http://b/", body="{}")
+    assert [d[0] for d in await store.pending_deliveries()] == [handoff, alert]
+    only_alerts = await store.pending_deliveries(events={"spike_alert"})
+    assert [d[0] for d in only_alerts] == [alert]
+    no_alerts = await store.pending_deliveries(exclude={"spike_alert"})
+    assert [d[0] for d in no_alerts] == [handoff]

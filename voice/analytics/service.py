@@ -16,7 +16,7 @@ from voice.analytics.report import ReportRequest, build_report
 from voice.analytics.spikes import SpikeMonitor, SpikeRule, SpikeSettings
 from voice.deps import AppContext
 from voice.handoff.webhook import Notifier
-from voice.store.alerts import ensure_alerts_table, recent_alerts
+from voice.store.alerts import ALERT_EVENT, ensure_alerts_table, recent_alerts
 from voice.store.analytics import ensure_indexes
 from voice.store.repo import Store
 
@@ -51,11 +51,15 @@ async def start_analytics(
     if settings.alert_webhook_url:
         client = httpx.AsyncClient()
         notifier = Notifier(
-            ctx.store, client, url=settings.alert_webhook_url, secret=ctx.secrets.webhook_secret
+            ctx.store,
+            client,
+            url=settings.alert_webhook_url,
+            secret=ctx.secrets.alert_secret,
+            events=frozenset({ALERT_EVENT}),
         )
-        # Pending alert deliveries are resumed with the hand-over ones (same table, secret).
         closers.insert(0, client.aclose)
         closers.insert(0, notifier.close)
+        await notifier.resume()  # alerts still pending when the service last stopped
     monitor = SpikeMonitor(
         store,
         notifier,

@@ -54,12 +54,18 @@ class Notifier:
         url: str | None,
         secret: bytes,
         retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
+        events: frozenset[str] | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> None:
+        """``events``/``exclude``: which stored deliveries ``resume`` takes up (each kind of
+        notification is signed with its own secret, so each notifier resends its own)."""
         self.store = store
         self.client = client
         self.url = url
         self.secret = secret
         self.delays = retry_delays_s
+        self.events = events
+        self.exclude = exclude
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def notify(self, call_sid: str, event: str, payload: dict[str, Any]) -> None:
@@ -72,7 +78,8 @@ class Notifier:
 
     async def resume(self) -> None:
         """Send what was still pending when the service last stopped."""
-        for delivery_id, url, body, attempts in await self.store.pending_deliveries():
+        pending = await self.store.pending_deliveries(events=self.events, exclude=self.exclude)
+        for delivery_id, url, body, attempts in pending:
             self._start(delivery_id, url, body, attempts=attempts)
 
     async def drain(self, timeout: float) -> None:

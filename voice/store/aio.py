@@ -6,7 +6,7 @@ Each call is one ``asyncio.to_thread``, so the event loop never waits on the dat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -146,8 +146,10 @@ class AsyncStore:
             error=error,
         )
 
-    async def pending_deliveries(self) -> list[tuple[int, str, str, int]]:
-        return await asyncio.to_thread(self.sync.pending_deliveries)
+    async def pending_deliveries(
+        self, *, events: Collection[str] | None = None, exclude: Collection[str] = ()
+    ) -> list[tuple[int, str, str, int]]:
+        return await asyncio.to_thread(self.sync.pending_deliveries, events=events, exclude=exclude)
 
     async def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         return await asyncio.to_thread(self.sync.latest_transfer, call_sid)

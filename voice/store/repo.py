@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -291,11 +291,18 @@ class Store:
             row.status, row.last_status, row.last_error = status, http_status, error
             row.updated_at = utcnow()
 
-    def pending_deliveries(self) -> list[tuple[int, str, str, int]]:
-        """(id, url, body, attempts) of notifications not yet delivered or given up."""
+    def pending_deliveries(
+        self, *, events: Collection[str] | None = None, exclude: Collection[str] = ()
+    ) -> list[tuple[int, str, str, int]]:
+        """(id, url, body, attempts) of notifications not yet delivered or given up; only
+        those of ``events`` when given, never those of ``exclude``."""
+        query = select(Delivery).where(Delivery.status == "pending")
+        if events is not None:
+            query = query.where(Delivery.event.in_(list(events)))
+        if exclude:
+            query = query.where(Delivery.event.not_in(list(exclude)))
         with self._tx("pending_deliveries") as s:
-            rows = s.scalars(select(Delivery).where(Delivery.status == "pending"))
-            return [(r.id, r.url, r.body, r.attempts) for r in rows]
+            return [(r.id, r.url, r.body, r.attempts) for r in s.scalars(query)]
 
     def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         with self._tx("latest_transfer") as s:
