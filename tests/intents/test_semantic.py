@@ -175,3 +175,27 @@ def test_a_folder_without_weights_is_refused(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ConfigError, match=r"missing model\.safetensors, tokenizer\.json"):
         Encoder(tmp_path)
+
+
+def test_eval_predicts_what_the_matcher_decides(
+    intent_set: IntentSet, sentences: SentenceVectors
+) -> None:
+    """The report replays decisions from stored rankings: at the matcher's own settings it
+    must agree with the matcher, meaning veto included."""
+    from voice.intents.evaluate import Case, evaluate
+
+    matcher = Matcher(intent_set, semantic=sentences)
+    texts = [
+        "What's the date today?",
+        "what is the date today",
+        "where is my parcel",
+        "Tell me a joke.",
+        "I want my money back",
+        "Thanks.",
+        "I'd like to order a pizza.",
+    ]
+    report = evaluate(matcher, [Case(t, None) for t in texts])
+    assert list(report.predictions) == [matcher.match(t).intent for t in texts]
+    vetoed = [o for o in report.outcomes if not o.close_in_meaning]
+    assert vetoed, "the date questions are vetoed for their meaning"
+    assert all(o.predict(0.0, 0.0) is None for o in vetoed)  # whatever the settings

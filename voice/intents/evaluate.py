@@ -48,6 +48,7 @@ class Outcome:
     case: Case
     ranked: tuple[tuple[str, float], ...]
     ms: float
+    close_in_meaning: bool = True  # the semantic layer's veto, independent of the settings
 
     @property
     def confidence(self) -> float:
@@ -61,7 +62,9 @@ class Outcome:
 
     def predict(self, threshold: float, margin: float) -> str | None:
         """The intent the matcher would answer with these settings, or None (refusal)."""
-        if not self.ranked or self.confidence < threshold or self.gap < margin:
+        if not self.ranked or not self.close_in_meaning:
+            return None
+        if self.confidence < threshold or self.gap < margin:
             return None
         return self.ranked[0][0]
 
@@ -146,9 +149,15 @@ class Report:
 
     @cached_property
     def _decisions(self) -> tuple[tuple[float, float, str | None, str | None], ...]:
-        """(confidence, gap, best intent, expected) per case: all a sweep point needs."""
+        """(confidence, gap, best intent, expected) per case: all a sweep point needs. The
+        best intent is None when the semantic layer vetoes it (no setting changes that)."""
         return tuple(
-            (o.confidence, o.gap, o.ranked[0][0] if o.ranked else None, o.case.intent)
+            (
+                o.confidence,
+                o.gap,
+                o.ranked[0][0] if o.ranked and o.close_in_meaning else None,
+                o.case.intent,
+            )
             for o in self.outcomes
         )
 
@@ -247,7 +256,9 @@ def evaluate(
         if known is None:
             known = frozenset(name for name, _ in match.ranked)
             _check_known(cases, known)
-        outcomes.append(Outcome(case=case, ranked=match.ranked, ms=ms))
+        outcomes.append(
+            Outcome(case=case, ranked=match.ranked, ms=ms, close_in_meaning=match.close_in_meaning)
+        )
         if progress is not None and (done % step == 0 or done == total):
             progress(done, total)
     return Report(outcomes=tuple(outcomes), threshold=matcher.threshold, margin=matcher.margin)

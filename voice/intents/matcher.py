@@ -88,6 +88,12 @@ class Match:
     runner_up_confidence: float
     ranked: tuple[tuple[str, float], ...]
     refused: str | None = None  # why ``intent`` is None: see ``REFUSALS``
+    meaning: float | None = None  # semantic score of the best intent (None: lexical only)
+
+    @property
+    def close_in_meaning(self) -> bool:
+        """The best intent passes the meaning floor (always true for a lexical matcher)."""
+        return self.meaning is None or self.meaning >= MEANING_FLOOR
 
 
 REFUSALS: Final = {
@@ -164,6 +170,7 @@ class Matcher:
             return Match(None, 0.0, None, 0.0, (), "nothing")
         best, confidence = ranked[0]
         runner_up, runner_up_confidence = ranked[1] if len(ranked) > 1 else (None, 0.0)
+        best_meaning = None if meaning is None else meaning[self._names.index(best)]
         refused: str | None = None
         if confidence == 0.0:
             refused = "nothing"
@@ -171,7 +178,7 @@ class Matcher:
             refused = "threshold"
         elif confidence - runner_up_confidence < self.margin:
             refused = "margin"
-        elif meaning is not None and meaning[self._names.index(best)] < MEANING_FLOOR:
+        elif best_meaning is not None and best_meaning < MEANING_FLOOR:
             refused = "meaning"
         return Match(
             intent=None if refused else best,
@@ -180,6 +187,7 @@ class Matcher:
             runner_up_confidence=runner_up_confidence,
             ranked=ranked,
             refused=refused,
+            meaning=best_meaning,
         )
 
     def scores(self, text: str) -> list[float]:
