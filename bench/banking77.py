@@ -91,6 +91,12 @@ class Run:
     load_s: float  # building the matcher (and encoding its examples)
 
 
+def top1(report: Report) -> float:
+    """Share of queries whose best-ranked intent is right (nothing refused)."""
+    right = sum(bool(o.ranked) and o.ranked[0][0] == o.case.intent for o in report.outcomes)
+    return right / len(report.outcomes) if report.outcomes else 0.0
+
+
 def dev_split(intent_set: IntentSet) -> tuple[IntentSet, list[Case]]:
     """Every tenth example of each intent held out as a dev case; the rest stay examples."""
     kept: dict[str, IntentSpec] = {}
@@ -181,7 +187,7 @@ def render(runs: list[Run], *, examples: int, intents: int, test_total: int, mod
             ),
             row.format(
                 f"{r.label}, top-1 (never refuses)",
-                f"{r.report.at(0.0, 0.0).accuracy * 100:.1f} %",
+                f"{top1(r.report) * 100:.1f} %",
                 "same",
                 "same",
             ),
@@ -233,7 +239,7 @@ def main() -> None:
         print(
             f"{r.label}: accuracy {r.report.accuracy * 100:.1f} % at defaults, "
             f"{r.tuned.accuracy * 100:.1f} % dev-tuned ({r.tuned.threshold:.2f}, "
-            f"{r.tuned.margin:.2f}), top-1 {r.report.at(0.0, 0.0).accuracy * 100:.1f} %, "
+            f"{r.tuned.margin:.2f}), top-1 {top1(r.report) * 100:.1f} %, "
             f"p50 {pct([o.ms for o in r.report.outcomes], 0.5):.2f} ms, "
             f"mean {r.report.mean_ms:.2f} ms"
         )
