@@ -6,7 +6,6 @@ and see a broken edit reported with its file and line."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.admin.conftest import scratch_intents
+from tests.browser import CHROMIUM, chromium
 from tests.conftest import ADMIN_TOKEN, make_settings
 from voice.app import create_app
 from voice.engines import Engines
@@ -21,7 +21,6 @@ from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
 from voice.store.repo import Store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="needs Debian's chromium: apt-get install chromium"
 )
@@ -74,27 +73,18 @@ async def server(
 async def test_try_add_and_say(
     server: tuple[str, Path], caller_voice: CallerVoice, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     base, folder = server
     mic = tmp_path / "mic.wav"
     mic.write_bytes(await caller_voice.say("I forgot my password."))
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={mic}",
-            ],
-        )
+    async with chromium(
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={mic}",
+        ]
+    ) as browser:
         page = await browser.new_page(viewport={"width": 1440, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -168,4 +158,3 @@ async def test_try_add_and_say(
         await other.goto(f"{base}/admin/intents")
         await expect(other.locator("#error")).to_contain_text("admin token")
         assert await other.locator(".intent").count() == 0
-        await browser.close()

@@ -5,7 +5,6 @@ window says so. Screenshots go to $ANALYTICS_SCREENSHOTS (default /tmp)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ import pytest
 from tests.analytics.conftest import Served
 from tests.analytics.seed import DialogSeeder
 from tests.analytics.test_routes import spike_now
+from tests.browser import CHROMIUM, chromium
 from tests.conftest import ADMIN_TOKEN
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="needs Debian's chromium: apt-get install chromium"
 )
@@ -38,23 +37,8 @@ CALLS = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 async def test_charts_and_alerts_render(served: Served, browser: Any, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ for a person they appear in the queue with the summary."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.browser import CHROMIUM, chromium
 from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, make_settings
 from voice.app import create_app
 from voice.engines import Engines
@@ -20,7 +20,6 @@ from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
 from voice.simulator.recording_host import RecordingHost
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="needs Debian's chromium: apt-get install chromium"
 )
@@ -73,24 +72,12 @@ async def server(
 async def test_console_follows_a_live_call_and_shows_the_transfer(
     server: tuple[str, httpx.AsyncClient], recordings: RecordingHost, caller_voice: CallerVoice
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     base, client = server
     phone = Phone(client, recordings, caller_voice)
     await phone.post("/twilio/voice", {"CallStatus": "ringing"})
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1360, "height": 800})
         await page.goto(f"{base}/console#token={ADMIN_TOKEN}")
         # The call is in the history; open it and watch its transcript stream in.
@@ -122,4 +109,3 @@ async def test_console_follows_a_live_call_and_shows_the_transfer(
         await other.goto(f"{base}/console")
         await expect(other.locator("#error")).to_contain_text("admin token")
         assert await other.locator(".item").count() == 0
-        await browser.close()

@@ -10,25 +10,24 @@ from typing import Final
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from voice.pages import packaged_page
+
 router = APIRouter(tags=["admin"])
 
 _STATIC = resources.files("voice.admin").joinpath("static")
 _SCRIPTS: Final = {"intents.js"}
-_HEADERS: Final = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; "
-        "media-src 'self' blob:; img-src 'self' data:"
-    ),
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "microphone=(self)",
-}
+_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; "
+    "media-src 'self' blob:; img-src 'self' data:"
+)
 
 
 @router.get("/admin/intents", response_class=HTMLResponse)
 async def intents_page() -> HTMLResponse:
-    return HTMLResponse(
-        _STATIC.joinpath("intents.html").read_text(encoding="utf-8"), headers=_HEADERS
+    return packaged_page(
+        _STATIC.joinpath("intents.html"),
+        policy=_POLICY,
+        **{"Permissions-Policy": "microphone=(self)"},
     )
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from voice.analytics.service import PAGE_PATH, Analytics
 from voice.deps import Admin
+from voice.pages import packaged_page
 
 MAX_DAYS = 90
 
@@ -54,13 +55,4 @@ async def check_spikes(analytics: AnalyticsDep) -> dict[str, Any]:
 
 @page_router.get(PAGE_PATH, response_class=HTMLResponse)
 async def page() -> HTMLResponse:
-    return HTMLResponse(
-        _PAGE.read_text(encoding="utf-8"),
-        headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": (
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
-            ),
-            "X-Frame-Options": "DENY",
-        },
-    )
+    return packaged_page(_PAGE)

@@ -10,6 +10,8 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from voice.pages import packaged_page
+
 router = APIRouter(tags=["console"])
 
 _PAGE = resources.files("voice.console").joinpath("static/console.html")
@@ -17,13 +19,4 @@ _PAGE = resources.files("voice.console").joinpath("static/console.html")
 
 @router.get("/console", response_class=HTMLResponse)
 async def console() -> HTMLResponse:
-    return HTMLResponse(
-        _PAGE.read_text(encoding="utf-8"),
-        headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": (
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
-            ),
-            "X-Frame-Options": "DENY",
-        },
-    )
+    return packaged_page(_PAGE)
