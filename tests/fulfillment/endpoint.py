@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 SLOW_S = 5.0  # far beyond any timeout under test
+DELAYED_S = 1.2  # slow enough for a spoken "one moment", within the default 1.5 s timeout
 
 ORDER_FOUND: dict[str, Any] = {
     "found": True,
@@ -53,6 +54,9 @@ class Endpoint:
                 mode = self.path.strip("/").split("/")[0]
                 if mode in endpoint.answers:
                     self._send(200, json.dumps(endpoint.answers[mode]).encode())
+                elif mode == "delayed":
+                    endpoint.release.wait(DELAYED_S)
+                    self._send(200, json.dumps(ORDER_FOUND).encode())
                 elif mode == "slow":
                     endpoint.release.wait(SLOW_S)
                     self._send(200, json.dumps(ORDER_FOUND).encode())

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 FRAME_MS = 20
 KEY_TIMEOUT_S = 3.0  # between keypad digits of a slot value
 CLOSE_AFTER_S = 15.0  # longest wait for the last words before a hand-over
+# A decision still pending after this long (a lookup at a slow endpoint) gets a spoken
+# "one moment": the caller never sits in silence wondering whether the line is dead.
+HOLD_ON_AFTER_S = 0.6
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 Close = Callable[[], Awaitable[None]]
@@ -355,8 +358,32 @@ class StreamSession:
         if self.player.speaking:
             await self.player.stop()
         turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
-        decision = await self.calls.decide(turn)
-        await self._speak(decision, started=started, timings=timings)
+        deciding = asyncio.create_task(self.calls.decide(turn))
+        held = await self._hold_on_while(deciding)
+        decision = await deciding
+        said_first: str | None = None
+        if held:
+            # The reply follows the whole "one moment", not a cut-off half of it.
+            report = await self.player.wait(timeout=CLOSE_AFTER_S)
+            timings["hold_on_ms"] = report.played_ms
+            said_first = " ".join(report.heard) if report.interrupted else prompts.HOLD_ON
+        await self._speak(decision, started=started, timings=timings, said_first=said_first)
+
+    async def _hold_on_while(self, deciding: asyncio.Task[Decision]) -> bool:
+        """Say ``HOLD_ON`` if ``deciding`` is not done within ``HOLD_ON_AFTER_S``."""
+        done, _ = await asyncio.wait({deciding}, timeout=HOLD_ON_AFTER_S)
+        if done:
+            return False
+        try:
+            data = await self.audio.mulaw(prompts.HOLD_ON)
+        except SpeechError:
+            return False
+        if deciding.done():  # the answer came while the phrase was being fetched
+            return False
+        self.player.begin()
+        self.player.add(prompts.HOLD_ON, data)
+        self.player.finish()
+        return True
 
     async def _hear(self, queued: Queued) -> Heard:
         """The turn's transcript: the speculative one if ready, else transcribed now.
@@ -385,9 +412,15 @@ class StreamSession:
         return Timed(transcript, round((time.perf_counter() - t0) * 1000, 1))
 
     async def _speak(
-        self, decision: Decision, *, started: float, timings: dict[str, float]
+        self,
+        decision: Decision,
+        *,
+        started: float,
+        timings: dict[str, float],
+        said_first: str | None = None,
     ) -> None:
-        """Stream the reply sentence by sentence; store what the caller actually heard."""
+        """Stream the reply sentence by sentence; store what the caller actually heard
+        (``said_first``: what they heard of a "one moment" before it)."""
         self._expecting_slot = decision.expecting is not None
         self.player.begin()
         t0 = time.perf_counter()
@@ -407,7 +440,9 @@ class StreamSession:
         report = await self.player.wait(
             timeout=None if decision.action is Action.LISTEN else CLOSE_AFTER_S
         )
-        await self._record(decision, report, started=started, timings=timings)
+        await self._record(
+            decision, report, started=started, timings=timings, said_first=said_first
+        )
         if decision.action is Action.LISTEN:
             if not report.interrupted:
                 self._arm_silence_timer()
@@ -421,6 +456,7 @@ class StreamSession:
         *,
         started: float,
         timings: dict[str, float],
+        said_first: str | None = None,
     ) -> None:
         if report.first_frame_at is not None:
             timings["eos_to_first_audio_ms"] = round((report.first_frame_at - started) * 1000, 1)
@@ -428,6 +464,8 @@ class StreamSession:
         if report.interrupted:
             timings["interrupted"] = 1.0
         heard_text = " ".join(report.heard) if report.interrupted else decision.text
+        if said_first:
+            heard_text = f"{said_first} {heard_text}"
         self.metrics.observe_turn("stream", timings)
         await self.calls.record_bot_turn(self.call_sid, decision, text=heard_text, timings=timings)
 

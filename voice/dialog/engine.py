@@ -161,6 +161,7 @@ class DialogEngine:
             prompts.SLOT_AGAIN,
             prompts.RETRY,
             prompts.LOOKUP_FAILED,
+            prompts.HOLD_ON,
             *(slot.prompt for spec in self.intents.intents.values() for slot in spec.slots),
             *(slot.reprompt for spec in self.intents.intents.values() for slot in spec.slots),
             *(

@@ -26,6 +26,7 @@ UNCLEAR = "Sorry, the line broke up and I didn't catch that. Could you say it ag
 STILL_THERE = "Are you still there?"
 KEY_NOT_USED = "That key isn't used here. Press 0 for a person, or just tell me what you need."
 LOOKUP_FAILED = "Sorry, I can't look that up right now."
+HOLD_ON = "One moment, let me check."  # live calls, when an answer takes a while (a lookup)
 SLOT_AGAIN = "Please say the digits one at a time, or type them on your keypad and press pound."
 TECHNICAL_TROUBLE = "Sorry, I'm having a technical problem."
 RETRY = "Sorry, something went wrong on my side. Could you say that again?"
