@@ -204,10 +204,15 @@ def _provision() -> int:
     settings = load_settings()
     started = time.perf_counter()
     print(
-        f"[1/2] loading speech-to-text {settings.whisper_model} and the {settings.tts_engine} voice"
+        f"[1/2] loading speech-to-text {settings.whisper_model}, the {settings.tts_engine} voice "
+        f"and the intent model ({settings.intent_model})"
     )
     engines = load_engines(settings)
-    print(f"[2/2] models ready in {time.perf_counter() - started:.1f} s: {engines.tts.name}")
+    intent_model = engines.sentences.encoder.name if engines.sentences else "off (lexical)"
+    print(
+        f"[2/2] models ready in {time.perf_counter() - started:.1f} s: {engines.tts.name}, "
+        f"intents: {intent_model}"
+    )
     engines.close()
     return 0
 

@@ -64,7 +64,12 @@ class Encoder:
         config = json.loads((model_dir / "config.json").read_text())
         if config.get("model_type", "bert") != "bert":
             raise ConfigError(f"{model_dir}: only BERT-type models can be used for intents")
-        self.name = model_dir.parent.name if model_dir.name == "model" else model_dir.name
+        bundled = bundled_model_dir()
+        self.name = (
+            "all-MiniLM-L6-v2 (bundled)"
+            if bundled is not None and model_dir.resolve() == bundled.resolve()
+            else model_dir.name
+        )
         self.dim = int(config["hidden_size"])
         model = _bert_graph(load_file(str(model_dir / MODEL_FILES[0])), config)
         options = ort.SessionOptions()
