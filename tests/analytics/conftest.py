@@ -3,7 +3,7 @@ tests/pg.py) and the whole app served on a loopback port."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,33 +12,12 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.pg import reset_schema
+from tests.store.conftest import db_url, store  # noqa: F401  (the same real databases)
 from voice.app import create_app
 from voice.config import Settings
 from voice.engines import Engines
 from voice.simulator.local_server import serve_locally
 from voice.store import Store
-from voice.store.alerts import ensure_alerts_table
-from voice.store.analytics import ensure_indexes
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/data/voice.db"
-    url: str = request.getfixturevalue("pg_url")
-    reset_schema(url)
-    return url
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = Store(db_url)
-    store.create_all()
-    ensure_alerts_table(store)
-    ensure_indexes(store)
-    yield store
-    store.close()
 
 
 @dataclass
@@ -58,12 +37,12 @@ class Served:
 async def serve(settings: Settings, engines: Engines) -> AsyncIterator[Served]:
     fetch = httpx.AsyncClient()
     app = create_app(settings, engines=engines, http_client=fetch)
-    store = Store(settings.database)
+    seeding = Store(settings.database)
     try:
         async with serve_locally(app) as base, httpx.AsyncClient(base_url=base) as client:
-            yield Served(base, client, store)
+            yield Served(base, client, seeding)
     finally:
-        store.close()
+        seeding.close()
         await fetch.aclose()
 
 

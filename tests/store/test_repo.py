@@ -348,3 +348,15 @@ def test_list_calls_search_and_filters(store: Store) -> None:
     [handed] = store.list_calls(handed_over=True)
     assert (handed["handoff_reason"], handed["handoff_priority"]) == ("keypad_0", "normal")
     assert [c["from"] for c in store.list_calls(handed_over=False)] == ["+15550001"]
+
+
+def test_create_all_adds_indexes_missing_from_an_older_database(store: Store) -> None:
+    from sqlalchemy import inspect, text
+
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_turns_created_at"))
+    assert "ix_turns_created_at" not in {
+        i["name"] for i in inspect(store.engine).get_indexes("turns")
+    }
+    store.create_all()  # what start-up does
+    assert "ix_turns_created_at" in {i["name"] for i in inspect(store.engine).get_indexes("turns")}

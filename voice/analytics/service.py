@@ -16,8 +16,7 @@ from voice.analytics.report import ReportRequest, build_report
 from voice.analytics.spikes import SpikeMonitor, SpikeRule, SpikeSettings
 from voice.deps import AppContext
 from voice.handoff.webhook import Notifier
-from voice.store.alerts import ALERT_EVENT, ensure_alerts_table, recent_alerts
-from voice.store.analytics import ensure_indexes
+from voice.store.alerts import ALERT_EVENT, recent_alerts
 from voice.store.repo import Store
 
 PAGE_PATH = "/admin/analytics"
@@ -45,8 +44,6 @@ async def start_analytics(
     """Prepare the tables, start the background spike check (unless its interval is 0) and
     register what must stop before the store closes at the front of ``closers``."""
     settings, store = ctx.settings, ctx.store.sync
-    await asyncio.to_thread(ensure_alerts_table, store)
-    await asyncio.to_thread(ensure_indexes, store)
     notifier: Notifier | None = None
     if settings.alert_webhook_url:
         client = httpx.AsyncClient()

@@ -9,19 +9,15 @@ its key has not spiked for a whole window; a later spike opens a new one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, select, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import case, select, update
 
 from voice.errors import StoreError
 from voice.store.db import insert_ignoring_conflict
-from voice.store.models import Base, Delivery
+from voice.store.models import Alert, Delivery
 from voice.store.repo import Store
 
 ALERT_EVENT = "spike_alert"
@@ -31,43 +27,6 @@ ALERT_EVENT = "spike_alert"
 def delivery_subject(alert_id: int) -> str:
     """What an alert's delivery row holds where a hand-over's holds its call SID."""
     return f"alert-{alert_id}"
-
-
-class Alert(Base):
-    __tablename__ = "alerts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(index=True)
-    kind: Mapped[str]  # intent or reason
-    name: Mapped[str] = mapped_column(Text)
-    open_key: Mapped[str | None] = mapped_column(unique=True)  # key while open, else NULL
-    count: Mapped[int]  # calls in the latest window that spiked
-    peak: Mapped[int]  # most calls in one window while open
-    usual: Mapped[float]  # mean calls per window over the baseline
-    spread: Mapped[float]  # their standard deviation
-    p_value: Mapped[float]  # Poisson chance of ``count`` or more at the usual level
-    window_s: Mapped[int]
-    opened_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "key": self.key,
-            "kind": self.kind,
-            "name": self.name,
-            "open": self.closed_at is None,
-            "count": self.count,
-            "peak": self.peak,
-            "usual": round(self.usual, 2),
-            "spread": round(self.spread, 2),
-            "p_value": self.p_value,
-            "window_s": self.window_s,
-            "opened_at": self.opened_at.isoformat(),
-            "last_seen_at": self.last_seen_at.isoformat(),
-            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -85,25 +44,6 @@ class SpikeRow:
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.name}"
-
-
-@contextmanager
-def _tx(store: Store, operation: str) -> Iterator[Session]:
-    try:
-        with Session(store.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-    except SQLAlchemyError as exc:
-        cause = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StoreError(f"{operation} failed: {type(cause).__name__}: {cause}") from exc
-
-
-def ensure_alerts_table(store: Store) -> None:
-    """Create the table if missing (``Store.create_all`` does too once this module is
-    imported; this works whatever was imported first)."""
-    try:
-        Alert.__table__.create(store.engine, checkfirst=True)  # type: ignore[attr-defined]
-    except SQLAlchemyError as exc:
-        raise StoreError(f"ensure_alerts_table failed: {exc}") from exc
 
 
 def record_spike(store: Store, spike: SpikeRow, now: datetime) -> tuple[int, bool]:
@@ -125,7 +65,7 @@ def record_spike(store: Store, spike: SpikeRow, now: datetime) -> tuple[int, boo
         "opened_at": now,
         "last_seen_at": now,
     }
-    with _tx(store, "record_spike") as s:
+    with store.transaction("record_spike") as s:
         stmt = insert_ignoring_conflict(s, Alert, row, ["open_key"])
         new_id = s.execute(stmt.returning(Alert.id)).scalar()
         if new_id is not None:
@@ -143,7 +83,7 @@ def record_spike(store: Store, spike: SpikeRow, now: datetime) -> tuple[int, boo
 def close_quiet_alerts(store: Store, now: datetime, quiet_s: float) -> int:
     """Close open alerts whose key has not spiked for ``quiet_s`` seconds; returns how many."""
     cutoff = now - timedelta(seconds=quiet_s)
-    with _tx(store, "close_quiet_alerts") as s:
+    with store.transaction("close_quiet_alerts") as s:
         stmt = (
             update(Alert)
             .where(Alert.open_key.is_not(None), Alert.last_seen_at < cutoff)
@@ -155,7 +95,7 @@ def close_quiet_alerts(store: Store, now: datetime, quiet_s: float) -> int:
 
 def recent_alerts(store: Store, limit: int) -> list[dict[str, Any]]:
     """Newest first, each with the status of its webhook delivery (None when not sent)."""
-    with _tx(store, "recent_alerts") as s:
+    with store.transaction("recent_alerts") as s:
         alerts = list(s.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
         subjects = {delivery_subject(a.id): a.id for a in alerts}
         delivered: dict[int, str] = {}

@@ -9,8 +9,6 @@ percentile function). Every function takes the synchronous ``Store`` and may blo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    Index,
     Integer,
     and_,
     case,
@@ -28,45 +25,16 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from voice.errors import StoreError
 from voice.store.models import Call, Escalation, Transfer, Turn, Voicemail
 from voice.store.repo import Store
 
 NO_MATCH_ESCALATION = "repeated_no_match"
 """The hand-over reason the dialog engine gives when the last of several no-matches ends it."""
-
-ANALYTICS_INDEXES = (
-    Index("ix_turns_created_at", Turn.created_at),
-    Index("ix_escalations_created_at", Escalation.created_at),
-)
-"""Indexes the window queries use; created on start-up when missing (see ``ensure_indexes``)."""
-
-
-@contextmanager
-def _read(store: Store, operation: str) -> Iterator[Session]:
-    try:
-        with Session(store.engine) as session:
-            yield session
-    except SQLAlchemyError as exc:
-        cause = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StoreError(f"{operation} failed: {type(cause).__name__}: {cause}") from exc
-
-
-def ensure_indexes(store: Store) -> None:
-    """Create the analytics indexes on existing tables (``create_all`` only makes them with
-    new tables)."""
-    try:
-        for index in ANALYTICS_INDEXES:
-            index.create(store.engine, checkfirst=True)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"ensure_indexes failed: {exc}") from exc
-
 
 # -- local days ---------------------------------------------------------------------------
 
@@ -147,7 +115,7 @@ def daily_counts(store: Store, window: DayWindow) -> DailyCounts:
         .subquery()
     )
     missed = unmatched_rows(window).subquery()
-    with _read(store, "daily_counts") as s:
+    with store.transaction("daily_counts") as s:
         for day, count, kept in s.execute(
             select(started.c.day, func.count(), func.sum(started.c.contained)).group_by(
                 started.c.day
@@ -191,7 +159,7 @@ def reason_counts(store: Store, window: DayWindow) -> list[tuple[str, int, int]]
         .group_by(Escalation.reason)
         .order_by(func.count(func.distinct(Escalation.call_sid)).desc(), Escalation.reason)
     )
-    with _read(store, "reason_counts") as s:
+    with store.transaction("reason_counts") as s:
         return [(reason, calls, total) for reason, calls, total in s.execute(query)]
 
 
@@ -205,7 +173,7 @@ def intent_counts(store: Store, window: DayWindow, limit: int) -> list[tuple[str
         .order_by(calls.desc(), func.count().desc(), Turn.intent)
         .limit(limit)
     )
-    with _read(store, "intent_counts") as s:
+    with store.transaction("intent_counts") as s:
         return [(str(intent), n_calls, n_turns) for intent, n_calls, n_turns in s.execute(query)]
 
 
@@ -219,7 +187,7 @@ def caller_turns_per_call(store: Store, window: DayWindow) -> dict[int, int]:
         .group_by(Call.call_sid)
         .subquery()
     )
-    with _read(store, "caller_turns_per_call") as s:
+    with store.transaction("caller_turns_per_call") as s:
         query = select(per_call.c.n, func.count()).group_by(per_call.c.n)
         return {int(n): count for n, count in s.execute(query)}
 
@@ -257,7 +225,7 @@ def reply_timings(store: Store, window: DayWindow) -> list[ReplyTiming]:
         )
         .where(Turn.speaker == "bot", window.contains(Turn.created_at))
     )
-    with _read(store, "reply_timings") as s:
+    with store.transaction("reply_timings") as s:
         return [ReplyTiming(*row) for row in s.execute(query)]
 
 
@@ -325,7 +293,7 @@ def window_counts(store: Store, *, end: datetime, width_s: float, windows: int) 
         .where(Escalation.created_at >= start, Escalation.created_at < end)
         .subquery()
     )
-    with _read(store, "window_counts") as s:
+    with store.transaction("window_counts") as s:
         for kind, sub in (("intent", intents), ("reason", reasons)):
             query = select(sub.c.name, sub.c.w, func.count(func.distinct(sub.c.call_sid)))
             for name, index, count in s.execute(query.group_by(sub.c.name, sub.c.w)):

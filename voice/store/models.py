@@ -100,7 +100,10 @@ class Call(Base):
 
 class Turn(Base):
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("call_sid", "seq", name="uq_turns_call_seq"),)
+    __table_args__ = (
+        UniqueConstraint("call_sid", "seq", name="uq_turns_call_seq"),
+        Index("ix_turns_created_at", "created_at"),  # the analytics window queries
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(ForeignKey("calls.call_sid", ondelete="CASCADE"))
@@ -161,6 +164,7 @@ class Escalation(Base):
     """The audit trail: each decision to hand a caller over, with why and how urgently."""
 
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(
@@ -270,4 +274,43 @@ class TransferRecord:
             "duration_s": self.duration_s,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+        }
+
+
+class Alert(Base):
+    """A spike alert (see ``voice.store.alerts``): one open per key while it lasts."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(index=True)
+    kind: Mapped[str]  # intent or reason
+    name: Mapped[str] = mapped_column(Text)
+    open_key: Mapped[str | None] = mapped_column(unique=True)  # key while open, else NULL
+    count: Mapped[int]  # calls in the latest window that spiked
+    peak: Mapped[int]  # most calls in one window while open
+    usual: Mapped[float]  # mean calls per window over the baseline
+    spread: Mapped[float]  # their standard deviation
+    p_value: Mapped[float]  # Poisson chance of ``count`` or more at the usual level
+    window_s: Mapped[int]
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "kind": self.kind,
+            "name": self.name,
+            "open": self.closed_at is None,
+            "count": self.count,
+            "peak": self.peak,
+            "usual": round(self.usual, 2),
+            "spread": round(self.spread, 2),
+            "p_value": self.p_value,
+            "window_s": self.window_s,
+            "opened_at": self.opened_at.isoformat(),
+            "last_seen_at": self.last_seen_at.isoformat(),
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
         }

@@ -54,7 +54,9 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def _tx(self, operation: str) -> Iterator[Session]:
+    def transaction(self, operation: str) -> Iterator[Session]:
+        """A session in a transaction; database errors become ``StoreError`` naming
+        ``operation``. For queries kept in modules of their own (alerts, analytics)."""
         try:
             with self._sessions.begin() as session:
                 yield session
@@ -63,9 +65,13 @@ class Store:
             raise StoreError(f"{operation} failed: {type(cause).__name__}: {cause}") from exc
 
     def create_all(self) -> None:
-        """Create missing tables and indexes (existing ones are left alone)."""
+        """Create missing tables, and missing indexes of existing tables (a database made
+        by an earlier version gets the indexes added since); nothing else is altered."""
         try:
             Base.metadata.create_all(self.engine)
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(self.engine, checkfirst=True)
         except SQLAlchemyError as exc:
             raise StoreError(f"create_all failed: {exc}") from exc
 
@@ -98,7 +104,7 @@ class Store:
         }
         row: dict[str, Any] = {"call_sid": call_sid, "status": status, "phase": INITIAL_PHASE}
         row |= {**details, "state": {}, "started_at": now}
-        with self._tx("open_call") as s:
+        with self.transaction("open_call") as s:
             stmt = insert_ignoring_conflict(s, Call, row, ["call_sid"])
             if s.execute(stmt.returning(Call.call_sid)).first() is not None:
                 return True
@@ -106,13 +112,13 @@ class Store:
             return False
 
     def get_state(self, call_sid: str) -> tuple[str, dict[str, Any]] | None:
-        with self._tx("get_state") as s:
+        with self.transaction("get_state") as s:
             row = s.execute(select(Call.phase, Call.state).where(Call.call_sid == call_sid)).first()
             return None if row is None else (row.phase, dict(row.state))
 
     def save_state(self, call_sid: str, phase: str, state: Mapping[str, Any]) -> None:
         """Replace phase and state (last writer wins; Twilio serialises requests per call)."""
-        with self._tx("save_state") as s:
+        with self.transaction("save_state") as s:
             changes = {"phase": phase, "state": dict(state), "updated_at": utcnow()}
             if _update(s, Call, Call.call_sid == call_sid, **changes) == 0:
                 raise StoreError(f"save_state failed: unknown call {call_sid!r}")
@@ -135,7 +141,7 @@ class Store:
             changes["ended_at"] = now
         if duration_s is not None:
             changes["duration_s"] = duration_s
-        with self._tx("apply_status") as s:
+        with self.transaction("apply_status") as s:
             row = {"call_sid": call_sid, "phase": INITIAL_PHASE, "state": {}, "started_at": now}
             stmt = insert_ignoring_conflict(s, Call, {**row, **changes}, ["call_sid"])
             if s.execute(stmt.returning(Call.call_sid)).first() is not None:
@@ -173,7 +179,7 @@ class Store:
             raise ValueError(f"speaker must be 'caller' or 'bot', not {speaker!r}")
         for attempt in range(_TURN_RETRIES):
             try:
-                with self._tx("add_turn") as s:
+                with self.transaction("add_turn") as s:
                     now = utcnow()
                     if _update(s, Call, Call.call_sid == call_sid, updated_at=now) == 0:
                         raise StoreError(f"add_turn failed: unknown call {call_sid!r}")
@@ -205,7 +211,7 @@ class Store:
     def add_transfer(self, call_sid: str, *, reason: str, target: str | None) -> int:
         """Record a transfer in status ``initiated``; returns its id."""
         now = utcnow()
-        with self._tx("add_transfer") as s:
+        with self.transaction("add_transfer") as s:
             transfer = Transfer(
                 call_sid=call_sid,
                 reason=reason,
@@ -232,7 +238,7 @@ class Store:
             changes["dial_call_sid"] = dial_call_sid
         if duration_s is not None:
             changes["duration_s"] = duration_s
-        with self._tx("update_transfer") as s:
+        with self.transaction("update_transfer") as s:
             if _update(s, Transfer, Transfer.id == transfer_id, **changes) == 0:
                 raise StoreError(f"update_transfer failed: unknown transfer {transfer_id}")
 
@@ -247,7 +253,7 @@ class Store:
         detail: Mapping[str, Any],
     ) -> int:
         """Record a decision to hand the caller over (the policy's audit trail)."""
-        with self._tx("add_escalation") as s:
+        with self.transaction("add_escalation") as s:
             row = Escalation(
                 call_sid=call_sid,
                 reason=reason,
@@ -264,7 +270,7 @@ class Store:
     def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
         """A webhook notification to send (status ``pending``); returns its id."""
         now = utcnow()
-        with self._tx("add_delivery") as s:
+        with self.transaction("add_delivery") as s:
             row = Delivery(
                 call_sid=call_sid,
                 event=event,
@@ -283,7 +289,7 @@ class Store:
         self, delivery_id: int, *, status: str, http_status: int | None, error: str | None
     ) -> None:
         """One more delivery attempt happened; ``status`` is pending, delivered or failed."""
-        with self._tx("record_attempt") as s:
+        with self.transaction("record_attempt") as s:
             row = s.get(Delivery, delivery_id)
             if row is None:
                 raise StoreError(f"record_attempt failed: unknown delivery {delivery_id}")
@@ -301,11 +307,11 @@ class Store:
             query = query.where(Delivery.event.in_(list(events)))
         if exclude:
             query = query.where(Delivery.event.not_in(list(exclude)))
-        with self._tx("pending_deliveries") as s:
+        with self.transaction("pending_deliveries") as s:
             return [(r.id, r.url, r.body, r.attempts) for r in s.scalars(query)]
 
     def latest_transfer(self, call_sid: str) -> TransferRecord | None:
-        with self._tx("latest_transfer") as s:
+        with self.transaction("latest_transfer") as s:
             transfer = s.scalars(
                 select(Transfer).where(Transfer.call_sid == call_sid).order_by(Transfer.id.desc())
             ).first()
@@ -329,7 +335,7 @@ class Store:
             "transcript": transcript,
             "created_at": utcnow(),
         }
-        with self._tx("add_voicemail") as s:
+        with self.transaction("add_voicemail") as s:
             stmt = insert_ignoring_conflict(s, Voicemail, row, ["recording_sid"])
             new_id = s.execute(stmt.returning(Voicemail.id)).scalar()
             if new_id is not None:
@@ -340,12 +346,12 @@ class Store:
     # Idempotent webhook replies
 
     def get_reply(self, key: str) -> str | None:
-        with self._tx("get_reply") as s:
+        with self.transaction("get_reply") as s:
             return s.scalar(select(WebhookReply.body).where(WebhookReply.key == key))
 
     def put_reply(self, key: str, body: str) -> None:
         """Store the reply for ``key``; the first one stored wins."""
-        with self._tx("put_reply") as s:
+        with self.transaction("put_reply") as s:
             row = {"key": key, "body": body, "created_at": utcnow()}
             s.execute(insert_ignoring_conflict(s, WebhookReply, row, ["key"]))
 
@@ -393,7 +399,7 @@ class Store:
         query = (
             query.order_by(Call.started_at.desc(), Call.call_sid.desc()).limit(limit).offset(offset)
         )
-        with self._tx("list_calls") as s:
+        with self.transaction("list_calls") as s:
             return [
                 {
                     **call.summary(),
@@ -408,7 +414,7 @@ class Store:
 
     def get_call(self, call_sid: str) -> dict[str, Any] | None:
         """The call with its turns (in order), transfers and voicemails, JSON-ready."""
-        with self._tx("get_call") as s:
+        with self.transaction("get_call") as s:
             call = s.get(Call, call_sid)
             if call is None:
                 return None
@@ -450,7 +456,7 @@ class Store:
             unsure = or_(Turn.intent.is_(None), Turn.confidence.is_(None))
             query = query.where(or_(unsure, Turn.confidence < unsure_below))
         query = query.order_by(Turn.created_at.desc(), Turn.id.desc()).limit(limit)
-        with self._tx("caller_utterances") as s:
+        with self.transaction("caller_utterances") as s:
             return [
                 {
                     "text": turn.text,
