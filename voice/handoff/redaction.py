@@ -37,7 +37,8 @@ from typing import Final
 
 from voice.intents.normalise import normalised_tokens
 
-_TAG: Final = re.compile(r"\[(card|id|code|email)\]")
+REDACTION_TAG: Final = re.compile(r"\[(card|id|code|email)\]")
+"""What redaction leaves in place of personal data; its group is the kind."""
 _WRITTEN_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b", re.I)
 _SPOKEN_EMAIL: Final = re.compile(
     r"\b[\w+-]+(?:(?:\s+(?:dot|underscore|dash|hyphen)\s+|\.)[\w+-]+)*"  # local part
@@ -105,9 +106,9 @@ def redact(text: str) -> str:
 def redaction_kinds(text: str) -> list[str]:
     """The kinds ("card", "id", "code", "email") ``redact`` replaces in ``text``, one per
     replacement, in text order; tags already in ``text`` are not counted."""
-    before = Counter(_TAG.findall(text))
+    before = Counter(REDACTION_TAG.findall(text))
     kinds: list[str] = []
-    for kind in _TAG.findall(redact(text)):
+    for kind in REDACTION_TAG.findall(redact(text)):
         if before[kind]:
             before[kind] -= 1
         else:

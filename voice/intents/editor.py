@@ -14,7 +14,6 @@ refusal is an ``IntentEditError`` and leaves the file unchanged.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -26,11 +25,11 @@ import yaml
 
 from voice.errors import DuplicateExample, IntentEditError, IntentFileError, UnknownIntent
 from voice.handoff.policy import load_policy
+from voice.handoff.redaction import REDACTION_TAG
 from voice.intents.loader import SUFFIXES, IntentSet, load_intents
 from voice.intents.normalise import normalise
 from voice.yamlfile import line_of
 
-REDACTION_TAG: Final = re.compile(r"\[(?:card|id|code|email)\]")
 MAX_EXAMPLE_CHARS: Final = 200
 
 _lock = threading.Lock()  # one edit at a time in this process

@@ -12,7 +12,7 @@ words once normalised, digits aside ("four five seven one two" answers a questio
 **Grouping**: utterances are de-duplicated after ``normalise`` (digit runs of 4+ as
 ``#``), then clustered greedily, most frequent first: each joins the group whose leader
 (its first member) is most similar, when rapidfuzz ``token_set_ratio`` on content words
-(stop words out) is at least ``cutoff`` (default 70); otherwise it leads a new group.
+(the matcher's stop words out) is at least ``cutoff`` (default 70); otherwise it leads a new group.
 
 **Per group**: the example is its most central member (highest summed similarity to the
 other utterances of the group, repeats included). Stored text is already redacted, but a
@@ -36,7 +36,8 @@ from typing import Any, Final
 
 from rapidfuzz import fuzz
 
-from voice.intents.matcher import Matcher
+from voice.handoff.redaction import REDACTION_TAG
+from voice.intents.matcher import STOP_WORDS, Matcher
 from voice.intents.normalise import normalise
 from voice.intents.replies import yes_or_no
 from voice.store.repo import Store
@@ -47,13 +48,7 @@ MAX_MEMBERS_SHOWN: Final = 8
 NEAR_SHARE: Final = 2 / 3
 SEMANTIC_NEAR_GAP: Final = 0.1
 
-_TAG: Final = re.compile(r"\[(?:card|id|code|email)\]")
 _LONG_DIGITS: Final = re.compile(r"\d{4,}")
-_STOP: Final = frozenset(
-    "i me my a an the to is am are was were be it of for on in at and or can could would "
-    "will you your we our do does did have has that this there what how when where why just "
-    "with from get got want need like know tell".split()
-)
 
 
 @dataclass(frozen=True)
@@ -154,7 +149,7 @@ def _worth_a_look(text: str, matcher: Matcher) -> bool:
 
 
 def _content(text: str) -> str:
-    words = [w for w in normalise(_TAG.sub(" ", text)).split() if w not in _STOP]
+    words = [w for w in normalise(REDACTION_TAG.sub(" ", text)).split() if w not in STOP_WORDS]
     return " ".join(words)
 
 
@@ -211,7 +206,7 @@ def _describe(members: list[tuple[str, int]], matcher: Matcher, near: float) -> 
 
 def _is_clean(text: str) -> bool:
     """No redaction tag and no number of 4+ digits, written or spoken ("four five ...")."""
-    if _TAG.search(text) or _LONG_DIGITS.search(text):
+    if REDACTION_TAG.search(text) or _LONG_DIGITS.search(text):
         return False
     return "#" not in _mask_numbers(normalise(text)).split()
 
