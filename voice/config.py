@@ -90,15 +90,7 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                "must be an absolute http(s) URL that Twilio can reach, "
-                "e.g. https://abc123.ngrok.app (no path)"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query string or fragment")
-        return value.rstrip("/")
+        return _base_url(value, " that Twilio can reach, e.g. https://abc123.ngrok.app (no path)")
 
     @field_validator("agent_number")
     @classmethod
@@ -114,7 +106,7 @@ class Settings(BaseSettings):
             return None
         return ",".join(_agent(number) for number in value.split(","))
 
-    @field_validator("handoff_webhook_url")
+    @field_validator("handoff_webhook_url", "alert_webhook_url")
     @classmethod
     def _check_webhook(cls, value: str | None) -> str | None:
         if not value:
@@ -129,20 +121,11 @@ class Settings(BaseSettings):
     def _check_fulfillment(cls, value: str | None) -> str | None:
         if not value or not value.strip():
             return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                "must be an absolute http(s) URL; the lookup name is appended as the last "
-                "path segment, e.g. https://api.example.com/voice -> .../voice/order_status"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query string or fragment")
-        return value.strip().rstrip("/")
-
-    @field_validator("alert_webhook_url")
-    @classmethod
-    def _check_alert_webhook(cls, value: str | None) -> str | None:
-        return cls._check_webhook(value)
+        return _base_url(
+            value.strip(),
+            "; the lookup name is appended as the last path segment, "
+            "e.g. https://api.example.com/voice -> .../voice/order_status",
+        )
 
     @field_validator("analytics_timezone")
     @classmethod
@@ -185,6 +168,17 @@ class Settings(BaseSettings):
     @property
     def allowed_recording_hosts(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.recording_hosts.split(",") if h.strip())
+
+
+def _base_url(value: str, hint: str) -> str:
+    """An absolute http(s) URL without query or fragment, trailing slash removed; ``hint``
+    ends the error message."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an absolute http(s) URL{hint}")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query string or fragment")
+    return value.rstrip("/")
 
 
 def _agent(value: str) -> str:
