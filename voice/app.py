@@ -33,7 +33,6 @@ from voice.engines import Engines, load_engines, matcher_factory
 from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment
 from voice.fulfillment.http import HttpFulfillment
-from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.webhook import Notifier
 from voice.intents.live import ActiveSet, LiveIntents
 from voice.metrics import Metrics
@@ -142,23 +141,11 @@ async def _build_context(
         settings.policy_path,
         make_matcher=matcher_factory(settings, engines.sentences),
     )
-    intents = live.active.intents
-    policy = live.active.policy
     metrics = Metrics()
-    engine = DialogEngine(
-        intents,
-        live.active.matcher,
+    engine = DialogEngine.following(
+        live,
         _fulfillment(settings, secrets.fulfillment_secret, http_client, metrics),
-        DialogSettings(
-            company=settings.company_name,
-            max_misses=policy.failures.no_match,
-            max_silences=policy.failures.silence,
-            max_slot_misses=policy.failures.slot_attempts,
-            max_unclear=policy.failures.unclear_audio,
-            agent_available=bool(settings.agents),
-        ),
-        EscalationPolicy(policy),
-        live=live,
+        DialogSettings(company=settings.company_name, agent_available=bool(settings.agents)),
     )
     fetcher = RecordingFetcher(
         http_client,
@@ -195,7 +182,11 @@ async def _build_context(
                 await watcher
 
         closers.insert(0, stop_watching)
-    log.info("ready: %d intents, public URL %s", len(intents.intents), settings.public_base_url)
+    log.info(
+        "ready: %d intents, public URL %s",
+        len(live.active.intents.intents),
+        settings.public_base_url,
+    )
     ctx = AppContext(
         settings=settings,
         secrets=secrets,

@@ -96,14 +96,7 @@ async def test_broken_yaml_and_a_bad_policy_are_reported_with_their_line(folder:
 
 async def test_a_policy_edit_changes_the_failure_limits_of_the_engine(folder: Path) -> None:
     live = live_for(folder)
-    engine = DialogEngine(
-        live.active.intents,
-        live.active.matcher,
-        DemoFulfillment(),
-        DialogSettings(),
-        live.active.escalation,
-        live=live,
-    )
+    engine = DialogEngine.following(live, DemoFulfillment(), DialogSettings())
     assert engine.settings.max_misses == live.active.policy.failures.no_match
     policy = folder / "policy.yaml"
     policy.write_text(policy.read_text().replace("no_match: 3", "no_match: 1"))
@@ -116,14 +109,7 @@ async def test_a_policy_edit_changes_the_failure_limits_of_the_engine(folder: Pa
 
 async def test_a_caller_asked_for_a_slot_of_a_deleted_intent_carries_on(folder: Path) -> None:
     live = live_for(folder)
-    engine = DialogEngine(
-        live.active.intents,
-        live.active.matcher,
-        DemoFulfillment(),
-        DialogSettings(),
-        live.active.escalation,
-        live=live,
-    )
+    engine = DialogEngine.following(live, DemoFulfillment(), DialogSettings())
     state = CallState()
     engine.greet(state)
     asked = engine.handle(state, speech("where is my order"), CALLER)
@@ -211,9 +197,7 @@ async def test_each_dialog_thread_keeps_its_set_until_its_next_turn(folder: Path
     """Turns are decided in worker threads: a reload landing while one thread is mid-turn
     must not change the set under it, while a turn starting elsewhere takes up the new one."""
     live = live_for(folder)
-    engine = DialogEngine(
-        live.active.intents, live.active.matcher, DemoFulfillment(), DialogSettings(), live=live
-    )
+    engine = DialogEngine.following(live, DemoFulfillment(), DialogSettings())
     old = live.active
     mid_turn = threading.Event()
     reloaded = threading.Event()

@@ -78,6 +78,17 @@ class DialogEngine:
         self._local = threading.local()
         self._refresh()
 
+    @classmethod
+    def following(
+        cls, live: LiveIntents, fulfillment: Fulfillment, settings: DialogSettings
+    ) -> DialogEngine:
+        """An engine that takes up ``live``'s active set at every turn; the failure limits
+        in ``settings`` are replaced by those of the active policy."""
+        active = live.active
+        return cls(
+            active.intents, active.matcher, fulfillment, settings, active.escalation, live=live
+        )
+
     @property
     def _view(self) -> _View:
         view: _View = getattr(self._local, "view", self._base)
