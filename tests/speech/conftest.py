@@ -34,6 +34,16 @@ def piper(executor: ThreadPoolExecutor) -> PiperTTS:
 
 
 @pytest.fixture(scope="session")
+def caller_piper(executor: ThreadPoolExecutor) -> PiperTTS:
+    """The bundled voice without its random variation: speech the recognition tests feed
+    to Whisper is the same on every run, so what it hears cannot change between runs."""
+    model_path, config_path = resolve_piper_voice(BUNDLED_VOICE)
+    tts = PiperTTS(model_path, config_path, executor=executor, deterministic=True)
+    tts.load()
+    return tts
+
+
+@pytest.fixture(scope="session")
 def whisper(executor: ThreadPoolExecutor) -> WhisperSTT:
     stt = WhisperSTT(resolve_whisper_model(BUNDLED_WHISPER), executor=executor)
     stt.load()

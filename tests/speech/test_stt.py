@@ -31,9 +31,9 @@ async def timed(stt: SpeechToText, audio: Audio, label: str) -> Transcript:
 
 @pytest.mark.parametrize(("sentence", "words"), PHRASES)
 async def test_transcribes_phone_quality_speech(
-    whisper: WhisperSTT, piper: PiperTTS, sentence: str, words: list[str]
+    whisper: WhisperSTT, caller_piper: PiperTTS, sentence: str, words: list[str]
 ) -> None:
-    caller = to_phone_quality(await piper.synthesize(sentence))
+    caller = to_phone_quality(await caller_piper.synthesize(sentence))
     result = await timed(whisper, caller, sentence)
     for word in words:
         assert word in result.text.lower()
@@ -42,8 +42,8 @@ async def test_transcribes_phone_quality_speech(
     assert result.duration_s == pytest.approx(caller.duration_s)
 
 
-async def test_short_yes_is_kept(whisper: WhisperSTT, piper: PiperTTS) -> None:
-    result = await timed(whisper, to_phone_quality(await piper.synthesize("Yes.")), "yes")
+async def test_short_yes_is_kept(whisper: WhisperSTT, caller_piper: PiperTTS) -> None:
+    result = await timed(whisper, to_phone_quality(await caller_piper.synthesize("Yes.")), "yes")
     assert "yes" in result.text.lower()
 
 
@@ -78,9 +78,9 @@ async def test_empty_or_very_short_audio_skips_the_model(
     assert result == Transcript("", 0.0, samples / 8000, no_speech=True)
 
 
-async def test_event_loop_stays_free(whisper: WhisperSTT, piper: PiperTTS) -> None:
+async def test_event_loop_stays_free(whisper: WhisperSTT, caller_piper: PiperTTS) -> None:
     caller = to_phone_quality(
-        await piper.synthesize("Please transfer me to the billing department.")
+        await caller_piper.synthesize("Please transfer me to the billing department.")
     )
     ticks = 0
 
