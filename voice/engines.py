@@ -20,6 +20,7 @@ from voice.speech.models import (
 )
 from voice.speech.stt import WhisperSTT
 from voice.speech.tts import PiperTTS, TextToSpeech
+from voice.speech.vad import StreamingVAD
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def matcher_factory(settings: Settings, sentences: SentenceVectors | None) -> Ma
 def load_engines(settings: Settings) -> Engines:
     """Resolve and load the configured models (ConfigError on a bad model setting)."""
     whisper_path = resolve_whisper_model(settings.whisper_model)
+    StreamingVAD()  # the live calls' voice detector: a missing model fails here, not mid-call
     sentences = load_sentence_model(settings)
     if settings.tts_engine == "piper":
         resolve_piper_voice(settings.tts_voice)  # fail on a bad voice before loading anything

@@ -26,6 +26,16 @@ def phone(samples: np.ndarray) -> np.ndarray:
     return to_phone_quality(Audio(pcm.astype(np.int16), RATE)).samples
 
 
+def phone_band(samples: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
+    """8 kHz int16 speech as a real line carries it: only 300-3400 Hz pass (a telephone
+    channel's band), ``gain_db`` louder or quieter, then mu-law."""
+    spectrum = np.fft.rfft(samples.astype(np.float64))
+    hz = np.fft.rfftfreq(len(samples), 1 / RATE)
+    spectrum[(hz < 300) | (hz > 3400)] = 0
+    band = np.fft.irfft(spectrum, len(samples)) * 10 ** (gain_db / 20)
+    return phone(band / 32768)
+
+
 def _t(seconds: float) -> np.ndarray:
     return np.arange(round(seconds * RATE)) / RATE
 
