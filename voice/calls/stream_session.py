@@ -216,7 +216,7 @@ class StreamSession:
         self._speculation = (self._stream_ms, task)
 
     async def _on_turn_end(self, event: TurnEnded) -> None:
-        now = time.perf_counter()
+        now = _clock()
         voice_end = now - max(0.0, self._stream_ms - event.last_voice_ms) / 1000
         if self._skip_turn_end:  # a backchannel, already dealt with
             self._skip_turn_end = False
@@ -324,7 +324,7 @@ class StreamSession:
                 direction="inbound",
                 status="in-progress",
             )
-            await self._speak(decision, started=time.perf_counter(), timings={})
+            await self._speak(decision, started=_clock(), timings={})
         except Exception:
             log.exception("call %s: could not greet", self.call_sid)
             self._errors = 2
@@ -345,7 +345,7 @@ class StreamSession:
                 await self._recover()
 
     async def _take(self, queued: Queued) -> None:
-        started = time.perf_counter() if queued.voice_end is None else queued.voice_end
+        started = _clock() if queued.voice_end is None else queued.voice_end
         heard = queued.heard
         if heard is None and (queued.audio is not None or queued.speculative is not None):
             heard = await self._hear(queued)
@@ -484,7 +484,7 @@ class StreamSession:
         with contextlib.suppress(Exception):
             await self._speak(
                 Decision(say=(prompts.RETRY,), action=Action.LISTEN),
-                started=time.perf_counter(),
+                started=_clock(),
                 timings={},
             )
 
@@ -504,6 +504,13 @@ class StreamSession:
         if self._silence_timer is not None:
             self._silence_timer.cancel()
             self._silence_timer = None
+
+
+def _clock() -> float:
+    """Instants of the call (end of speech, first reply frame) on the event loop's clock,
+    the one the ``Player`` paces audio by: monotonic in a real call, virtual in the spoken
+    evaluation. Compute times (``stt_ms``...) are measured with ``time.perf_counter``."""
+    return asyncio.get_running_loop().time()
 
 
 @dataclass(frozen=True)
@@ -532,4 +539,4 @@ class Queued:
     audio: np.ndarray | None = None
     speculative: asyncio.Task[Timed] | None = None
     heard: Heard | None = None
-    voice_end: float | None = None  # perf_counter() of the caller's last voiced frame
+    voice_end: float | None = None  # _clock() of the caller's last voiced frame
