@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         help="place a simulated call against a running server",
         description=(
             "Each STEP is one caller turn: words to say, 'keys:45712#' to type, "
-            "'[silence]' to stay quiet, '[tone]' for a 440 Hz tone, 'audio:file.wav'."
+            "'[silence]' to stay quiet, '[tone]' for a 440 Hz tone, 'audio:file.wav'. "
+            "Words may hold sounds: '[cough] Hello?', '[click]', '[noise:2]', '[music:3]'."
         ),
     )
     call.add_argument("steps", nargs="*", metavar="STEP")
