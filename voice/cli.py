@@ -52,13 +52,19 @@ def main(argv: list[str] | None = None) -> int:
         help="place a simulated call against a running server",
         description=(
             "Each STEP is one caller turn: words to say, 'keys:45712#' to type, "
-            "'[silence]' to stay quiet, '[tone]' for a 440 Hz tone, 'audio:file.wav'."
+            "'[silence]' to stay quiet, '[tone]' for a 440 Hz tone, 'audio:file.wav'. "
+            "Words may hold sounds: '[cough] Hello?', '[click]', '[noise:2]', '[music:3]'."
         ),
     )
     call.add_argument("steps", nargs="*", metavar="STEP")
     call.add_argument("--url", default="http://127.0.0.1:8000", help="where the server listens")
     call.add_argument("--public-url", help="PUBLIC_BASE_URL the server signs against")
     call.add_argument("--audio", action="store_true", help="steps are WAV files to play")
+    call.add_argument(
+        "--voice",
+        default="joe",
+        help="the caller's voice (default joe, the service's own); 'help' lists them",
+    )
     call.add_argument("--from", dest="from_number", default="+15005550006")
     call.add_argument(
         "--agent",
@@ -225,7 +231,18 @@ async def _call(args: argparse.Namespace) -> int:
     from voice.simulator.caller_voice import CallerVoice
     from voice.simulator.recording_host import RecordingHost
     from voice.simulator.script import parse_step
+    from voice.simulator.voices import VOICE_NAMES, describe_voices
 
+    # Print the call's own lines only: each HTTP request would otherwise log one at INFO.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    if args.voice not in VOICE_NAMES:
+        listing = "\n".join(f"  {line}" for line in describe_voices())
+        if args.voice == "help":
+            print(f"Caller voices for --voice:\n{listing}")
+            return 0
+        print(f"error: unknown voice {args.voice!r}; --voice takes:\n{listing}", file=sys.stderr)
+        return 2
     allowed = {"completed", "decline", "busy", "no-answer", "failed"}
     agents: list[Any] = [a.strip() for a in args.agent.split(",") if a.strip()]
     if not agents or any(a not in allowed for a in agents):
@@ -239,7 +256,11 @@ async def _call(args: argparse.Namespace) -> int:
     settings = load_settings()
     secrets = resolve_secrets(settings)
     pool = ThreadPoolExecutor(1, thread_name_prefix="caller-voice")
-    voice = CallerVoice.bundled(pool)
+    try:
+        voice = CallerVoice.named(args.voice, pool, audio_dir=settings.audio_dir)
+    except ConfigError:
+        pool.shutdown(wait=False)
+        raise
     recordings = RecordingHost(settings.twilio_account_sid, secrets.twilio_auth_token).start()
     printed: set[int] = set()
     headers = {"Authorization": f"Bearer {secrets.admin_token}"}
@@ -256,7 +277,10 @@ async def _call(args: argparse.Namespace) -> int:
                 agent=agents,
                 queue=args.queue,
             )
-            print(f"Calling {args.url} as {args.from_number} (call {sim.call_sid})")
+            print(
+                f"Calling {args.url} as {args.from_number} with voice {args.voice} "
+                f"(call {sim.call_sid})"
+            )
 
             async def show(exchange: Exchange) -> None:
                 if exchange.path.startswith("/twilio/status"):

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import always_open_policy
 from voice.simulator.caller_voice import CallerVoice
+from voice.simulator.voices import VOICE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 VOICE = str(Path(sys.executable).parent / "voice")
@@ -69,8 +70,12 @@ def clean_env(workdir: Path, **values: str) -> dict[str, str]:
         if k.upper()
         not in {"TWILIO_AUTH_TOKEN", "ADMIN_TOKEN", "DATABASE_URL", "AGENT_NUMBER", "VOICE_MODE"}
     }
+    # The `voice` script imports the package its venv was installed from: put this checkout
+    # first, so a second worktree sharing the venv tests its own code.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     return {
         **kept,
+        "PYTHONPATH": path,
         "DATA_DIR": str(workdir / "data"),
         "INTENTS_DIR": str(ROOT / "intents"),
         "POLICY_FILE": str(always_open_policy(workdir)),
@@ -144,6 +149,20 @@ def test_bad_setting_fails_with_a_fix(env: dict[str, str], workdir: Path) -> Non
     assert done.returncode == 2
     assert "PUBLIC_BASE_URL" in done.stderr
     assert "absolute http(s) URL" in done.stderr
+
+
+def test_voice_help_lists_the_caller_voices(env: dict[str, str], workdir: Path) -> None:
+    done = voice("call", "--voice", "help", env=env, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    for name in VOICE_NAMES:
+        assert f"  {name} " in done.stdout
+
+
+def test_unknown_voice_is_refused_with_the_list(env: dict[str, str], workdir: Path) -> None:
+    done = voice("call", "--voice", "joe-whisper", "hello", env=env, cwd=workdir)
+    assert done.returncode == 2
+    assert "unknown voice 'joe-whisper'" in done.stderr
+    assert "festival-slt" in done.stderr
 
 
 def test_bad_step_is_refused(env: dict[str, str], workdir: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_commands import clean_env, running_server, voice
+from voice.simulator.voices import available, why_unavailable
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +29,18 @@ def test_call_over_the_live_stream(live: tuple[str, dict[str, str], Path]) -> No
     assert "-> business_hours" in out
     assert "eos_to_first_audio" in out  # live-mode timings
     assert "call transferred to +14155550100" in out
+
+
+@pytest.mark.skipif(not available("flite-slt"), reason=str(why_unavailable("flite-slt")))
+def test_call_in_another_voice_prints_only_its_own_lines(
+    live: tuple[str, dict[str, str], Path],
+) -> None:
+    url, env, workdir = live
+    question = "What are your opening hours?"
+    done = voice("call", "--url", url, "--voice", "flite-slt", question, env=env, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert "with voice flite-slt" in done.stdout
+    assert "-> business_hours" in done.stdout
+    assert "Call ended by the" in done.stdout
+    for stream in (done.stdout, done.stderr):  # no request log lines between the turns
+        assert "httpx" not in stream and "HTTP Request" not in stream

@@ -49,3 +49,15 @@ def test_load_failure_is_a_config_error(executor: ThreadPoolExecutor) -> None:
     tts = PiperTTS("/nowhere/voice.onnx", "/nowhere/voice.onnx.json", executor=executor)
     with pytest.raises(ConfigError, match="could not load Piper voice"):
         tts.load()
+
+
+async def test_a_variant_shares_the_loaded_voice_at_another_pace(
+    caller_piper: PiperTTS, executor: ThreadPoolExecutor
+) -> None:
+    slow = caller_piper.variant(executor=executor, length_scale=1.3)
+    assert slow.name == "piper:en_US-joe-medium@1.3"  # other audio, another cache key
+    normal = await caller_piper.synthesize("Your order has shipped.")
+    slower = await slow.synthesize("Your order has shipped.")
+    assert 1.15 < slower.duration_s / normal.duration_s < 1.45
+    again = await caller_piper.variant(executor=executor).synthesize("Your order has shipped.")
+    assert np.array_equal(again.samples, normal.samples)

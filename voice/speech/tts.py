@@ -51,16 +51,26 @@ class PiperTTS:
     """
 
     def __init__(
-        self, model_path: str, config_path: str, *, executor: Executor, deterministic: bool = False
+        self,
+        model_path: str,
+        config_path: str,
+        *,
+        executor: Executor,
+        deterministic: bool = False,
+        length_scale: float | None = None,
     ) -> None:
         """``deterministic`` turns off the voice's random variation: the same text always
-        gives the same audio (the simulator's caller, so tests are reproducible)."""
+        gives the same audio (the simulator's caller, so tests are reproducible).
+        ``length_scale`` stretches the speech (1.15 is 15 % slower); None keeps the voice's."""
         self._model_path = model_path
         self._deterministic = deterministic
+        self._length_scale = length_scale
         self._config_path = config_path
         self._executor = executor
         self._voice: Any = None
         self._name = "piper:" + Path(model_path).name.removesuffix(".onnx")
+        if length_scale is not None:
+            self._name += f"@{length_scale:g}"  # another pace is other audio: another cache key
 
     @property
     def name(self) -> str:
@@ -78,6 +88,19 @@ class PiperTTS:
                 f"{BUNDLED_VOICE!r} or a voice .onnx file with its .onnx.json beside it."
             ) from exc
 
+    def variant(self, *, executor: Executor, length_scale: float | None = None) -> PiperTTS:
+        """This voice, sharing its loaded model (no second load), run in ``executor`` at
+        another ``length_scale``."""
+        twin = PiperTTS(
+            self._model_path,
+            self._config_path,
+            executor=executor,
+            deterministic=self._deterministic,
+            length_scale=length_scale,
+        )
+        twin._voice = self._voice
+        return twin
+
     async def synthesize(self, text: str) -> Audio:
         """Speak ``text``; all sentences concatenated at the voice's rate (22050 Hz for joe)."""
         return await synthesize_in(
@@ -87,8 +110,9 @@ class PiperTTS:
     def _render(self, text: str) -> Audio:
         from piper import SynthesisConfig
 
-        config = (
-            SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if self._deterministic else None
+        noise = 0.0 if self._deterministic else None  # None: the voice's own variation
+        config = SynthesisConfig(
+            length_scale=self._length_scale, noise_scale=noise, noise_w_scale=noise
         )
         chunks = list(self._voice.synthesize(text, syn_config=config))
         if not chunks:
