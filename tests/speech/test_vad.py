@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +69,7 @@ def test_the_model_scores_8khz_audio_natively(
 def test_a_missing_model_package_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(vad_module.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match="pip install --no-deps silero-vad"):
         vad_module.model_path()
 
