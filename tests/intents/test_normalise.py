@@ -1,6 +1,6 @@
 import pytest
 
-from voice.intents.normalise import normalise, normalised_tokens
+from voice.intents.normalise import joined_digit_runs, normalise, normalised_tokens
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,18 @@ def test_idempotent() -> None:
     text = "Um, hi! My order number's four-five-seven, one two; it hasn't come."
     once = normalise(text)
     assert normalise(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("order seven. Zero. Zero. Zero. 7.", "order 70007."),
+        ("It's 4, 5, 7, 1, 2.", "It's 45712."),
+        ("four-five-seven", "457"),
+        ("one or two things", "one or two things"),
+        ("two, three times", "two, three times"),
+        ("I have 1 question", "I have 1 question"),
+    ],
+)
+def test_digit_runs_are_joined_for_the_sentence_model(text: str, expected: str) -> None:
+    assert joined_digit_runs(text) == expected

@@ -33,7 +33,7 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from voice.intents.loader import IntentSet
-from voice.intents.normalise import normalised_tokens
+from voice.intents.normalise import joined_digit_runs, normalised_tokens
 from voice.intents.semantic import SemanticIndex, SentenceVectors
 
 
@@ -204,7 +204,7 @@ class Matcher:
             examples = self._example_scores(query, range(len(self._names)))
             scores = [round((e + k) / 2.0, 4) for e, k in zip(examples, keywords, strict=True)]
             return scores, None
-        meaning = self._semantic.scores(text)
+        meaning = self._semantic.scores(joined_digit_runs(text))
         closest = sorted(range(len(self._names)), key=lambda i: -meaning[i])[:CANDIDATES]
         examples = self._example_scores(query, closest)
         scores = [

@@ -288,3 +288,29 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
             kept.append(word)
             i += 1
     return kept
+
+
+_DIGIT_TOKEN: Final = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+_DIGIT_RUN: Final = re.compile(
+    rf"\b{_DIGIT_TOKEN}(?:[\s.,;:-]+{_DIGIT_TOKEN}\b){{2,}}", re.IGNORECASE
+)
+_DIGIT_VALUE: Final = {
+    **{
+        w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())
+    },
+    "oh": "0",
+}
+
+
+def joined_digit_runs(text: str) -> str:
+    """``text`` with digits read out one by one written as one number, punctuation kept
+    elsewhere: "order seven. Zero. Zero. Zero. 7." -> "order 70007.". Whisper writes a
+    number read with pauses as separate sentences; the sentence model reads those as
+    several short sentences and loses the request. Three or more digits only, so "one or
+    two" and "two, three times" stay as they are."""
+
+    def join(found: re.Match[str]) -> str:
+        tokens = re.findall(_DIGIT_TOKEN, found.group(0), flags=re.IGNORECASE)
+        return "".join(_DIGIT_VALUE.get(t.lower(), t) for t in tokens)
+
+    return _DIGIT_RUN.sub(join, text)
