@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice.calls.continuation import CONTINUE_S, MAX_PARTS, joined, looks_unfinished
 from voice.calls.player import PlaybackReport, Player
 from voice.calls.service import CallerTurn, CallService, Heard
 from voice.dialog import prompts
@@ -134,6 +135,8 @@ class StreamSession:
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
         self._expecting_slot = False
+        self._voice_began = asyncio.Event()  # set at every start of caller speech
+        self._pushed_back: Queued | None = None  # a turn taken early, to decide next
         self._errors = 0
         self._closing = False
 
@@ -201,6 +204,7 @@ class StreamSession:
 
     async def _on_voice_start(self, at_ms: float) -> None:
         self._cancel_silence_timer()
+        self._voice_began.set()
         if self.player.speaking and not self.player.paused:
             self._barge = at_ms
             await self.player.pause()
@@ -331,7 +335,9 @@ class StreamSession:
             await self._recover()
             return
         while True:
-            queued = await self._turns.get()
+            queued, self._pushed_back = self._pushed_back, None
+            if queued is None:
+                queued = await self._turns.get()
             if queued is None:
                 return
             try:
@@ -354,6 +360,7 @@ class StreamSession:
                 if not self.player.speaking:
                     self._arm_silence_timer()
                 return
+            heard, started = await self._rest_of_utterance(heard, started)
         timings = dict(heard.timings) if heard is not None else {}
         if self.player.speaking:
             await self.player.stop()
@@ -368,6 +375,38 @@ class StreamSession:
             timings["hold_on_ms"] = report.played_ms
             said_first = " ".join(report.heard) if report.interrupted else prompts.HOLD_ON
         await self._speak(decision, started=started, timings=timings, said_first=said_first)
+
+    async def _rest_of_utterance(self, heard: Heard, started: float) -> tuple[Heard, float]:
+        """While what was heard looks unfinished (see ``voice.calls.continuation``), wait
+        ``CONTINUE_S`` for the caller to go on; their next words join this turn."""
+        for _ in range(MAX_PARTS - 1):
+            text = heard.transcript.text if heard.transcript is not None else ""
+            if self.player.speaking or not text:
+                break
+            preview = None
+            with contextlib.suppress(Exception):
+                preview = await self.calls.preview(self.call_sid, heard, self.caller)
+            if not looks_unfinished(text, preview):
+                break
+            waited = _clock()
+            if not self._voiced:
+                self._voice_began.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._voice_began.wait(), CONTINUE_S)
+            if not self._voiced and not self._voice_began.is_set():
+                heard.timings["continue_wait_ms"] = round((_clock() - waited) * 1000, 1)
+                break
+            more = await self._turns.get()  # the rest, once its own silence ends it
+            if more is None:  # the stream ended: decide this much, then stop
+                self._turns.put_nowait(None)
+                break
+            if more.audio is None or self._closing:  # keys or silence: decided next
+                self._pushed_back = more
+                break
+            rest = await self._hear(more)
+            heard = joined(heard, rest)
+            started = more.voice_end if more.voice_end is not None else _clock()
+        return heard, started
 
     async def _hold_on_while(self, deciding: asyncio.Task[Decision]) -> bool:
         """Say ``HOLD_ON`` if ``deciding`` is not done within ``HOLD_ON_AFTER_S``."""
