@@ -39,6 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     evaluator.add_argument("cases", type=Path, metavar="FILE.csv")
     evaluator.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
+    evaluator.add_argument(
+        "--spoken",
+        action="store_true",
+        help="speak every row through the live-call and turn-by-turn paths with caller "
+        "voices and report what the bot heard (see README, 'How well the bot hears')",
+    )
+    evaluator.add_argument(
+        "--mode", choices=["live", "turns", "both"], default="both", help="with --spoken"
+    )
+    evaluator.add_argument(
+        "--voice", help="with --spoken: caller voice(s), comma-separated (default: each row's)"
+    )
+    evaluator.add_argument("--split", choices=["dev", "test"], help="with --spoken: only these")
+    evaluator.add_argument("--json", action="store_true", help="with --spoken: print JSON")
     suggester = intents.add_parser(
         "suggest",
         help="group what callers said that was not understood, with the intent each meant",
@@ -140,6 +154,10 @@ def _intents_check(args: argparse.Namespace) -> int:
 
 
 def _intents_eval(args: argparse.Namespace) -> int:
+    if args.spoken:
+        from voice.simulator.spoken.command import spoken_eval
+
+        return spoken_eval(args)
     from voice.config import load_settings
     from voice.engines import load_sentence_model, matcher_factory
     from voice.intents.evaluate import evaluate, format_report, read_cases

@@ -122,6 +122,11 @@ class TurnDetector:
         self.reset()
 
     @property
+    def preroll_ms(self) -> float:
+        """Audio kept from before the voice's detected start in pause and end events."""
+        return self._preroll * 1000 / INPUT_RATE
+
+    @property
     def in_speech(self) -> bool:
         """True from :class:`SpeechStarted` until :class:`TurnEnded`."""
         return self._phase is not _Phase.IDLE
