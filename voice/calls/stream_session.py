@@ -6,8 +6,10 @@ never waits on speech recognition or synthesis, so one slow call never holds up 
 or anyone else's.
 
 Barge-in is pause-then-decide: when the caller's voice has lasted ``start_ms`` over the bot,
-the bot pauses at once (``clear``). If what they said turns out to be a backchannel ("mhm",
-"okay", a cough), the bot resumes the sentence it was on; otherwise it stops and listens.
+the bot pauses at once (``clear``). If the voice stops within a backchannel's length, the bot
+resumes the sentence it was on straight away, and stops for good only if the words turn out
+to be an interruption ("wait", "no"); "mhm", "okay" or a cough leave it talking. Longer
+voice stops it and it listens.
 """
 
 from __future__ import annotations
@@ -186,13 +188,15 @@ class StreamSession:
                 await self._on_voice_start(event.at_ms)
             elif isinstance(event, SpeechPaused):
                 self._voiced = False
-                self._on_pause(event.audio, event.at_ms)
+                await self._on_pause(event.audio, event.at_ms)
             elif isinstance(event, SpeechResumed):
                 self._voiced = True
                 self._speculation = None
                 if self._judge is not None:
                     self._judge.cancel()
                     self._judge = None
+                if self._barge is not None:  # resumed optimistically; they go on talking
+                    await self.player.pause()
             elif isinstance(event, TurnEnded):
                 self._voiced = False
                 await self._on_turn_end(event)
@@ -208,12 +212,17 @@ class StreamSession:
         if self.player.speaking and not self.player.paused:
             self._barge = at_ms
             await self.player.pause()
-            log.info("call %s: caller spoke over the bot; paused", self.call_sid)
+            log.info("call %s: caller spoke over the bot at %.0f ms; paused", self.call_sid, at_ms)
             self.metrics.barge_in.observe(max(0.0, self._stream_ms - at_ms) / 1000)
 
-    def _on_pause(self, audio: np.ndarray, at_ms: float) -> None:
+    async def _on_pause(self, audio: np.ndarray, at_ms: float) -> None:
         if self._barge is not None:
             speech_ms = at_ms - self._barge - self.settings.pause_ms
+            if speech_ms <= BACKCHANNEL_MAX_MS:
+                # Short enough to be "okay" or "mhm": go on at once rather than leave the
+                # line silent while Whisper decides; a real interruption ("wait", "no")
+                # stops the bot as soon as its words are known.
+                await self.player.resume()
             self._judge = asyncio.create_task(self._judge_overlap(audio, speech_ms))
             return
         task = asyncio.create_task(self._speculate(audio))
