@@ -67,7 +67,7 @@ def assign_voices(cases: Sequence[SpokenCase], voices: Sequence[str] | None) -> 
 
 
 @contextlib.asynccontextmanager
-async def _apps(
+async def service_apps(
     base: Settings, engines: Engines, modes: Sequence[str]
 ) -> AsyncIterator[dict[str, tuple[Any, AppContext]]]:
     with tempfile.TemporaryDirectory(prefix="spoken-eval-") as folder:
@@ -120,7 +120,7 @@ async def evaluate_spoken(
         name: caller_speaker(name, engines.tts_pool) for name in sorted(set(names) - {""})
     }
     results: list[RowResult] = []
-    async with _apps(settings, engines, modes) as apps:
+    async with service_apps(settings, engines, modes) as apps:
         first_ctx = next(iter(apps.values()))[1]
         matcher = first_ctx.intents.active.matcher if first_ctx.intents else None
         known = {name for name, _ in matcher.match("hello").ranked} if matcher else set()

@@ -1,0 +1,1 @@
+"""The hearing benchmark: the caller-audio corpus spoken through the call paths."""
