@@ -26,7 +26,7 @@ from voice.simulator.spoken.cases import read_spoken_cases
 from voice.simulator.spoken.clock import run_virtual
 from voice.simulator.spoken.live import LiveCall
 from voice.simulator.spoken.report import Figures, figures, grouped
-from voice.simulator.spoken.run import MODES, RowResult, service_apps, evaluate_spoken
+from voice.simulator.spoken.run import MODES, RowResult, evaluate_spoken, service_apps
 from voice.simulator.voices import caller_speaker
 
 CORPUS = Path(__file__).with_name("corpus.csv")

@@ -206,5 +206,5 @@ def test_an_order_number_written_digit_by_digit_is_still_a_request(
 ) -> None:
     # How Whisper writes "order seven, zero, zero, zero, seven" read with pauses: before
     # digit runs were joined, the meaning floor refused it (0.63 of meaning short).
-    heard = "I'm calling about order seven. Zero. Zero. Zero. 7."
+    heard = "Yes, calling about order eight. Eight. One. Two. Zero."
     assert Matcher(intent_set, semantic=sentences).match(heard).intent == "track_order"
