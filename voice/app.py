@@ -35,8 +35,10 @@ from voice.fulfillment.demo import DemoFulfillment
 from voice.fulfillment.http import HttpFulfillment
 from voice.handoff.webhook import Notifier
 from voice.intents.live import ActiveSet, LiveIntents
+from voice.intents.vocabulary import vocabulary_prompt
 from voice.metrics import Metrics
 from voice.speech.cache import ReplyAudioCache
+from voice.speech.stt import WhisperSTT
 from voice.store.aio import AsyncStore
 from voice.store.alerts import ALERT_EVENT
 from voice.store.repo import Store
@@ -166,7 +168,10 @@ async def _build_context(
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
     closers.insert(0, calls.close)
 
-    async def warm(_: ActiveSet | None = None) -> None:
+    async def warm(active: ActiveSet | None = None) -> None:
+        if isinstance(engines.stt, WhisperSTT):  # the pack's words, for Whisper's prompt
+            active_set = active or live.active
+            engines.stt.use_vocabulary(vocabulary_prompt(active_set.intents, settings.company_name))
         await cache.warm(engine.static_phrases())
         if settings.voice_mode == "stream":  # the stream speaks sentence by sentence
             await cache.warm(s for phrase in engine.static_phrases() for s in sentences(phrase))

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
+    whisper_beam: int = Field(3, ge=1, le=10)
     tts_voice: str = "en_US-joe-medium"
     tts_engine: Literal["piper", "coqui"] = "piper"
     coqui_model: str | None = None  # a Coqui model name, e.g. tts_models/en/vctk/vits

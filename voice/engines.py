@@ -92,6 +92,7 @@ def load_engines(settings: Settings) -> Engines:
         executor=stt_pool,
         cpu_threads=settings.whisper_threads,
         num_workers=settings.whisper_workers,
+        beam_size=settings.whisper_beam,
     )
     log.info("loading speech-to-text model %s (%s)", settings.whisper_model, whisper_path)
     stt.load()

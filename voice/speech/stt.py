@@ -120,6 +120,7 @@ class WhisperSTT:
         self._num_workers = num_workers
         self._beam_size = beam_size
         self._language = language
+        self._prompt: str | None = None
         self._model: Any = None
 
     def load(self) -> None:
@@ -141,6 +142,11 @@ class WhisperSTT:
             ) from exc
         if self._language is None and self._english_only():
             self._language = "en"
+
+    def use_vocabulary(self, prompt: str | None) -> None:
+        """Give Whisper this text as its initial prompt (the words callers of this line use,
+        see ``voice.intents.vocabulary``); ``None`` for none. Takes effect at the next call."""
+        self._prompt = prompt or None
 
     def _english_only(self) -> bool:
         name = os.path.basename(os.path.normpath(self._model_name))
@@ -178,6 +184,7 @@ class WhisperSTT:
             beam_size=self._beam_size,
             temperature=0.0,  # no fallback: on non-speech it multiplies the decoding time
             condition_on_previous_text=False,
+            initial_prompt=self._prompt,
             no_speech_threshold=NO_SPEECH_DROP,
             log_prob_threshold=-1.0,
             compression_ratio_threshold=COMPRESSION_DROP,
