@@ -1,19 +1,21 @@
 """Phone-quality test audio (8 kHz int16, through mu-law and back) with known timing.
 
 Everything is deterministic: speech comes from the bundled Piper voice with its random
-variation turned off, noise from fixed-seed generators.
+variation turned off (or from flite and hibari, which are deterministic too), noise from
+fixed-seed generators.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from voice.simulator.caller_voice import CallerVoice
 from voice.speech.audio import Audio
-from voice.speech.codecs import read_wav, to_phone_quality
+from voice.speech.codecs import read_wav, resample, to_phone_quality
 
 RATE = 8000
 FRAME = 160  # samples per 20 ms frame
@@ -24,6 +26,37 @@ def phone(samples: np.ndarray) -> np.ndarray:
     """Float samples (full scale 1.0) at 8 kHz, clipped, mu-law quantized, back to int16."""
     pcm = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0) * 32767
     return to_phone_quality(Audio(pcm.astype(np.int16), RATE)).samples
+
+
+def telephone_band(samples: np.ndarray, taps: int = 255) -> np.ndarray:
+    """The telephone channel's 300-3400 Hz pass band (ITU-T G.712) applied to 8 kHz samples
+    (a windowed-sinc FIR, float out). ``to_phone_quality`` alone keeps everything below 4 kHz,
+    including the lowest 300 Hz, where Silero finds much of its evidence for speech."""
+    n = np.arange(taps) - (taps - 1) / 2
+    low, high = 300 / RATE, 3400 / RATE
+    kernel = (2 * high * np.sinc(2 * high * n) - 2 * low * np.sinc(2 * low * n)) * np.blackman(taps)
+    return np.convolve(np.asarray(samples, dtype=np.float64), kernel, mode="same")
+
+
+def phone_line(audio: Audio, gain: float = 1.0) -> np.ndarray:
+    """``audio`` as a caller's line delivers it: 8 kHz, the telephone band, scaled by
+    ``gain`` (0.25 is a quieter caller), mu-law quantized and back to int16."""
+    narrow = telephone_band(resample(audio.samples, audio.rate, RATE)) * gain
+    pcm = np.clip(narrow, -32768, 32767).astype(np.int16)
+    return to_phone_quality(Audio(pcm, RATE)).samples
+
+
+def twilio_trimmed(samples: np.ndarray, rms: float = 330.0) -> np.ndarray:
+    """``samples`` with leading and trailing silence cut, as Twilio trims ``<Record>``
+    recordings: from the first to the last 10 ms window above ``rms`` (330 is -40 dBFS)."""
+    windows = samples[: len(samples) // 80 * 80].reshape(-1, 80).astype(np.float64)
+    loud = np.flatnonzero(np.sqrt(np.mean(windows**2, axis=1)) > rms)
+    return samples[loud[0] * 80 : (loud[-1] + 1) * 80].copy()
+
+
+def live_turn(samples: np.ndarray) -> np.ndarray:
+    """Trimmed speech as a live media-stream turn carries it: 300 ms before, 200 ms after."""
+    return np.concatenate([silence(0.3), samples, silence(0.2)])
 
 
 def phone_band(samples: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
@@ -89,6 +122,16 @@ def hold_music(seconds: float, bpm: float = 96.0) -> np.ndarray:
     return phone(out)
 
 
+HOLD_MUSIC = Path(__file__).resolve().parents[2] / "audio" / "hold-music.wav"
+
+
+def hold_music_file(seconds: float, start_s: float = 0.0) -> np.ndarray:
+    """``seconds`` of the hold music the service plays (audio/hold-music.wav, 8 kHz)."""
+    music = read_wav(HOLD_MUSIC.read_bytes()).samples
+    start = round(start_s * RATE)
+    return to_phone_quality(Audio(music[start : start + round(seconds * RATE)], RATE)).samples
+
+
 def white_noise(seconds: float, level: float = 0.05, seed: int = 1) -> np.ndarray:
     """Line hiss: Gaussian white noise at ``level`` RMS (full scale 1.0)."""
     return phone(level * np.random.default_rng(seed).standard_normal(round(seconds * RATE)))
@@ -112,6 +155,21 @@ def noise_burst(ms: float = 150.0, level: float = 0.4, seed: int = 3) -> np.ndar
     return phone(level * envelope * smooth / np.max(np.abs(smooth)) * 2)
 
 
+def clicks(seconds: float = 2.0, count: int = 6, seed: int = 5) -> np.ndarray:
+    """Line clicks and pops: ``count`` 1 ms decaying impulses at random times."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(round(seconds * RATE))
+    for at in rng.integers(0, len(out) - 8, count):
+        out[at : at + 8] = rng.choice([-0.8, 0.8]) * np.exp(-np.arange(8) / 2)
+    return phone(out)
+
+
+def line_hum(seconds: float = 2.0, seed: int = 9) -> np.ndarray:
+    """A bad line: 60 Hz mains hum under white hiss."""
+    hum = 0.05 * np.sin(2 * np.pi * 60 * _t(seconds))
+    return phone(hum + 0.02 * np.random.default_rng(seed).standard_normal(len(hum)))
+
+
 @dataclass(frozen=True)
 class Speech:
     """Phone-quality speech trimmed to its voiced part (so its start and end are known)."""
@@ -127,10 +185,7 @@ class Speech:
 async def speech(voice: CallerVoice, text: str) -> Speech:
     """``text`` spoken by the deterministic caller voice, with leading and trailing
     silence cut at the first and last 10 ms window above -40 dBFS."""
-    samples = read_wav(await voice.say(text)).samples
-    windows = samples[: len(samples) // 80 * 80].reshape(-1, 80).astype(np.float64)
-    loud = np.flatnonzero(np.sqrt(np.mean(windows**2, axis=1)) > 330)
-    return Speech(samples[loud[0] * 80 : (loud[-1] + 1) * 80].copy(), text)
+    return Speech(twilio_trimmed(read_wav(await voice.say(text)).samples), text)
 
 
 def frames(samples: np.ndarray) -> Iterator[tuple[np.ndarray, float]]:

@@ -1,14 +1,19 @@
-"""Real engines, loaded once per test session (about 1.5 s together)."""
+"""Real engines, loaded once per test session (about 1.5 s together), and caller voices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from voice.speech.audio import Audio
+from voice.speech.codecs import read_wav
 from voice.speech.models import (
     BUNDLED_VOICE,
     BUNDLED_WHISPER,
@@ -54,3 +59,63 @@ def tone(frequency_hz: float, seconds: float, rate: int = 16000, amplitude: floa
     """A sine wave as int16 audio."""
     t = np.arange(int(seconds * rate)) / rate
     return Audio((amplitude * 32767 * np.sin(2 * np.pi * frequency_hz * t)).astype(np.int16), rate)
+
+
+class Joe:
+    """The bundled voice without random variation, at any speaking rate: ``length_scale``
+    1.1 speaks 10 % slower (PiperTTS always speaks at the voice's own rate)."""
+
+    def __init__(self) -> None:
+        from piper import PiperVoice
+
+        model_path, config_path = resolve_piper_voice(BUNDLED_VOICE)
+        self._voice = PiperVoice.load(model_path, config_path=config_path)
+
+    def say(self, text: str, length_scale: float = 1.0) -> Audio:
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+        chunks = list(self._voice.synthesize(text, syn_config=config))
+        samples = np.concatenate([chunk.audio_int16_array for chunk in chunks])
+        return Audio(samples.astype(np.int16), int(chunks[0].sample_rate))
+
+
+@pytest.fixture(scope="session")
+def joe() -> Joe:
+    return Joe()
+
+
+Speaker = Callable[[str], Audio]
+"""Text in, that voice saying it out (at the voice's own rate)."""
+
+
+@pytest.fixture(scope="session")
+def flite() -> Callable[[str], Speaker]:
+    """``flite("slt")`` is a Speaker: Debian flite's slt, rms or awb voice (robotic callers)."""
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed (apt-get install flite)")
+
+    def voice(name: str) -> Speaker:
+        def say(text: str) -> Audio:
+            with tempfile.TemporaryDirectory() as folder:
+                out = Path(folder) / "said.wav"
+                subprocess.run(["flite", "-voice", name, "-t", text, "-o", str(out)], check=True)
+                return read_wav(out.read_bytes())
+
+        return say
+
+    return voice
+
+
+@pytest.fixture(scope="session")
+def hibari() -> Speaker:
+    """hibari's default "heart" voice (US female, neural), the same audio on every run."""
+    engine = pytest.importorskip("hibari", reason="hibari-tts is not installed").Hibari()
+
+    def say(text: str) -> Audio:
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "said.wav"
+            engine.save(text, str(out), speed=1.0, seed=1)
+            return read_wav(out.read_bytes())
+
+    return say

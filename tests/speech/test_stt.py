@@ -1,5 +1,7 @@
 import asyncio
+import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -7,7 +9,8 @@ import numpy as np
 import pytest
 from faster_whisper.transcribe import Segment
 
-from tests.speech.conftest import tone
+from tests.speech import audio_fixtures as af
+from tests.speech.conftest import Joe, Speaker, tone
 from voice.errors import ConfigError, SpeechError
 from voice.speech.audio import Audio
 from voice.speech.codecs import to_phone_quality
@@ -47,6 +50,101 @@ async def test_short_yes_is_kept(whisper: WhisperSTT, caller_piper: PiperTTS) ->
     assert "yes" in result.text.lower()
 
 
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9 ]", " ", text.lower()).split()
+
+
+def recording(audio: Audio, gain: float = 1.0) -> Audio:
+    """A turn-by-turn ``<Record>`` recording: the caller's line, trimmed by Twilio so it
+    starts and ends on speech."""
+    return Audio(af.twilio_trimmed(af.phone_line(audio, gain)), af.RATE)
+
+
+# Faster-whisper's VAD filter (Silero at 0.5) returned nothing for these recordings, except
+# "Refund." and "Operator." at 1.1, whose first syllable it cut off ("for fun.", "for Reader.").
+@pytest.mark.parametrize(
+    ("text", "length_scale", "gain", "word"),
+    [
+        ("What are your hours?", 1.1, 1.0, "hours"),
+        ("Help.", 1.1, 1.0, "help"),
+        ("Agent.", 1.1, 1.0, "agent"),
+        ("Refund.", 1.1, 1.0, "refund"),
+        ("Yes.", 1.1, 1.0, "yes"),
+        ("No.", 1.1, 1.0, "no"),
+        ("Operator.", 1.0, 1.0, "operator"),
+        ("Operator.", 1.1, 1.0, "operator"),
+        ("Billing.", 1.1, 1.0, "billing"),
+        ("Help.", 1.1, 0.25, "help"),
+        ("Operator.", 1.1, 0.25, "operator"),
+    ],
+)
+async def test_short_recording_is_heard(
+    whisper: WhisperSTT, joe: Joe, text: str, length_scale: float, gain: float, word: str
+) -> None:
+    audio = recording(joe.say(text, length_scale), gain)
+    result = await timed(whisper, audio, f"{text} at {length_scale}, gain {gain}")
+    assert word in words(result.text)
+    assert not result.no_speech
+
+
+# Other callers; the VAD filter returned nothing for each of them too.
+@pytest.mark.parametrize(
+    ("voice", "text", "word"),
+    [
+        ("slt", "Yes.", "yes"),
+        ("slt", "No.", "no"),
+        ("rms", "No.", "no"),
+        ("awb", "No.", "no"),
+        ("awb", "Agent.", "agent"),
+    ],
+)
+async def test_short_recording_by_flite_is_heard(
+    whisper: WhisperSTT, flite: Callable[[str], Speaker], voice: str, text: str, word: str
+) -> None:
+    result = await timed(whisper, recording(flite(voice)(text)), f"flite {voice} {text}")
+    assert word in words(result.text)
+
+
+@pytest.mark.parametrize(("text", "word"), [("Yes.", "yes"), ("Agent.", "agent")])
+async def test_short_recording_by_hibari_is_heard(
+    whisper: WhisperSTT, hibari: Speaker, text: str, word: str
+) -> None:
+    result = await timed(whisper, recording(hibari(text)), f"hibari {text}")
+    assert word in words(result.text)
+
+
+LIVE_SENTENCE = "Can I speak to a human agent?"
+
+
+async def test_live_turn_is_heard_as_before(whisper: WhisperSTT, joe: Joe) -> None:
+    """A media-stream turn (300 ms before the speech, 200 ms after) in the quality the
+    simulator's callers have: the VAD filter heard it whole, and decoding it whole agrees."""
+    said = af.twilio_trimmed(to_phone_quality(joe.say(LIVE_SENTENCE)).samples)
+    result = await timed(whisper, Audio(af.live_turn(said), af.RATE), "live turn")
+    assert result.text == LIVE_SENTENCE
+
+
+async def test_live_turn_on_the_telephone_band_is_heard_whole(
+    whisper: WhisperSTT, joe: Joe
+) -> None:
+    """The same turn on the telephone band: the VAD filter kept only "human agent."."""
+    said = af.twilio_trimmed(af.phone_line(joe.say(LIVE_SENTENCE)))
+    result = await timed(whisper, Audio(af.live_turn(said), af.RATE), "live turn, band")
+    assert result.text == LIVE_SENTENCE
+
+
+async def test_voicemail_length_audio_is_heard_through_the_vad_filter(
+    whisper: WhisperSTT, joe: Joe
+) -> None:
+    """Longer than one Whisper window (a voicemail): the VAD filter cuts the silence out and,
+    at the phone threshold, keeps both sentences (at 0.5 it dropped the second)."""
+    first = af.phone_line(joe.say("I want to cancel my subscription."))
+    second = af.phone_line(joe.say("Please call me back tomorrow."))
+    audio = Audio(np.concatenate([first, af.silence(31.0), second]), af.RATE)
+    result = await timed(whisper, audio, "voicemail")
+    assert {"cancel", "subscription", "call", "tomorrow"} <= set(words(result.text))
+
+
 def white_noise(seconds: float, level: float) -> Audio:
     rng = np.random.default_rng(7)
     samples = np.clip(rng.normal(0, level * 32767, int(seconds * 8000)), -32768, 32767)
@@ -59,6 +157,17 @@ NON_SPEECH = {
     "tone at phone quality": to_phone_quality(tone(440, 2.0, rate=22050)),
     "loud white noise": white_noise(2.0, 0.3),
     "quiet white noise": white_noise(2.0, 0.01),
+    # Silero scores these below the speech hint: rejected before Whisper runs.
+    "hold music (the service's own)": Audio(af.hold_music_file(3.0, start_s=3.0), af.RATE),
+    "line hum and hiss": Audio(af.line_hum(2.0), af.RATE),
+    "clicks": Audio(af.clicks(2.0), af.RATE),
+    "cough-like burst": Audio(af.noise_burst(150.0), af.RATE),
+    # Silero finds these ambiguous (0.2-0.5 on phone audio): Whisper itself rejects them.
+    "synthetic hold music on the line": Audio(
+        af.phone_line(Audio(af.hold_music(3.0), af.RATE)), af.RATE
+    ),
+    "fast DTMF": Audio(af.dtmf("0703#", on_s=0.05, off_s=0.05), af.RATE),
+    "cough-like burst, longer": Audio(af.noise_burst(200.0, level=0.2, seed=35), af.RATE),
 }
 
 
@@ -117,6 +226,7 @@ def segment(text: str, no_speech: float, logprob: float, ratio: float = 1.0) -> 
         ([segment(" Yes.", 0.135, -0.547)], "Yes."),
         ([segment(" Check my", 0.02, -0.3), segment(" order.", 0.03, -0.3)], "Check my order."),
         ([segment(" ", 0.0, -0.1)], ""),
+        ([segment(" .", 0.51, -1.55)], ""),
     ],
 )
 def test_segment_filter(segments: list[Segment], text: str) -> None:
