@@ -25,7 +25,7 @@ from voice.simulator.caller_audio import Delivery, render
 from voice.simulator.spoken.cases import read_spoken_cases
 from voice.simulator.spoken.clock import run_virtual
 from voice.simulator.spoken.live import LiveCall
-from voice.simulator.spoken.report import Figures, figures, grouped
+from voice.simulator.spoken.report import Figures, figures, grouped, percent
 from voice.simulator.spoken.run import MODES, RowResult, evaluate_spoken, service_apps
 from voice.simulator.voices import caller_speaker
 
@@ -146,7 +146,7 @@ def _line(mode: str, f: Figures) -> str:
 
 
 def _p(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f} %"
+    return percent(value, " ")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from voice.calls.stream_session import StreamSession, StreamSettings
 from voice.deps import AppContext
 from voice.simulator.spoken.clock import virtual_loop
 from voice.simulator.spoken.line import TwilioSide
+from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.codecs import mulaw_encode
 from voice.speech.endpointing import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 from voice.telephony.media_stream import (
@@ -62,8 +63,7 @@ class LiveHearing:
         return 1000 * self.side.heard_between(start, until)
 
     def caller_turns(self) -> list[dict[str, Any]]:
-        """Stored caller speech turns (not keys), after the greeting."""
-        return [t for t in self.record.get("turns", []) if t["speaker"] == "caller" and t["text"]]
+        return caller_speech(self.record)
 
 
 class _Observed:

@@ -116,15 +116,16 @@ def _row(name: str, f: Figures) -> str:
         else "-"
     )
     return (
-        f"{name[:16]:16} {f.rows:>5} {_pct(f.typed_accuracy):>6} {_pct(f.spoken_accuracy):>6} "
-        f"{_pct(f.word_error_rate):>6} {f.first_words_lost:>8} "
+        f"{name[:16]:16} {f.rows:>5} {percent(f.typed_accuracy):>6} "
+        f"{percent(f.spoken_accuracy):>6} "
+        f"{percent(f.word_error_rate):>6} {f.first_words_lost:>8} "
         f"{'-' if f.clipped_onsets is None else f.clipped_onsets:>7} {f.split_turns:>5} "
         f"{f.dropped:>7} {f.false_turns:>5} {late:>13}"
     )
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+def percent(value: float | None, space: str = "") -> str:
+    return "-" if value is None else f"{100 * value:.1f}{space}%"
 
 
 def _share(flags: list[bool]) -> float | None:

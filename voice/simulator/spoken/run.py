@@ -151,25 +151,31 @@ async def evaluate_spoken(
 
 async def _live(ctx: AppContext, case: SpokenCase, clip: Clip) -> Heard:
     hearing = await LiveCall(ctx).hear(clip.audio.samples)
-    return judge(
-        "live",
-        reference=clip.text,
-        expected=case.intent,
-        is_speech=case.is_speech,
-        speech=clip.speech,
-        caller_turns=hearing.caller_turns(),
-        starts_ms=hearing.starts_ms,
-        preroll_ms=hearing.preroll_ms,
+    return _judged(
+        "live", case, clip, hearing.caller_turns(), hearing.starts_ms, hearing.preroll_ms
     )
 
 
 async def _turns(calls: TurnCalls, case: SpokenCase, clip: Clip) -> Heard:
     hearing = await calls.hear(clip.audio.samples)
+    return _judged("turns", case, clip, hearing.caller_turns(), None, 0.0)
+
+
+def _judged(
+    mode: str,
+    case: SpokenCase,
+    clip: Clip,
+    caller_turns: list[dict[str, Any]],
+    starts_ms: list[float] | None,
+    preroll_ms: float,
+) -> Heard:
     return judge(
-        "turns",
+        mode,
         reference=clip.text,
         expected=case.intent,
         is_speech=case.is_speech,
         speech=clip.speech,
-        caller_turns=hearing.caller_turns(),
+        caller_turns=caller_turns,
+        starts_ms=starts_ms,
+        preroll_ms=preroll_ms,
     )

@@ -14,6 +14,11 @@ ONSET_SLACK_MS = 20.0
 timing error) before the onset counts as clipped."""
 
 
+def caller_speech(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored call's caller turns that hold words (not keys, not empty)."""
+    return [t for t in record.get("turns", []) if t["speaker"] == "caller" and t["text"]]
+
+
 def words(text: str) -> list[str]:
     """Comparable words: lower case, no punctuation, contractions expanded, numbers as single
     digits ("45712", "four five seven one two" and "4, 5, 7, 1, 2" all compare equal)."""

@@ -22,6 +22,7 @@ from voice.simulator.call import SimulatedCall
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import PlayFile
+from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.audio import Audio
 from voice.speech.codecs import wav_bytes
 
@@ -36,7 +37,7 @@ class TurnHearing:
     record: dict[str, Any] = field(default_factory=dict)
 
     def caller_turns(self) -> list[dict[str, Any]]:
-        return [t for t in self.record.get("turns", []) if t["speaker"] == "caller" and t["text"]]
+        return caller_speech(self.record)
 
 
 def trim_silence(samples: np.ndarray, dbfs: float = TRIM_DBFS) -> np.ndarray:
