@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voice.errors import ConfigError
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
-    whisper_beam: int = Field(3, ge=1, le=10)
+    whisper_beam: int = Field(1, ge=1, le=10)
     tts_voice: str = "en_US-joe-medium"
     tts_engine: Literal["piper", "coqui"] = "piper"
     coqui_model: str | None = None  # a Coqui model name, e.g. tts_models/en/vctk/vits
@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     record_max_length_s: int = Field(30, ge=5, le=120)
     dial_timeout_s: int = Field(20, ge=5, le=60)
     recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
-    stream_end_ms: int = Field(600, ge=200, le=3000)
+    stream_end_ms: int = Field(600, ge=200, le=3000)  # a turn's end before it is read
+    turn_min_ms: int = Field(300, ge=100, le=3000)  # ... once read as a finished request
+    turn_max_ms: int = Field(1100, ge=200, le=5000)  # ... once read as unfinished
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     # Analytics page and spike alerts (voice/analytics/)
     analytics_timezone: str = "UTC"  # local days of the analytics page
@@ -143,6 +145,15 @@ class Settings(BaseSettings):
         if not (value.startswith("AC") and len(value) == 34):
             raise ValueError("must be a Twilio Account SID: 'AC' followed by 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _check_turn_limits(self) -> Settings:
+        if not self.turn_min_ms <= self.stream_end_ms <= self.turn_max_ms:
+            raise ValueError(
+                "the turn limits must be in order: TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS "
+                f"(got {self.turn_min_ms}, {self.stream_end_ms} and {self.turn_max_ms})"
+            )
+        return self
 
     @property
     def agents(self) -> tuple[str, ...]:

@@ -44,6 +44,8 @@ def test_defaults_run_on_a_fresh_machine(tmp_path: Path) -> None:
         ("AGENT_NUMBER", "call bob", "E.164"),
         ("TWILIO_ACCOUNT_SID", "12345", "Account SID"),
         ("WHISPER_THREADS", "0", "WHISPER_THREADS"),
+        ("TURN_MIN_MS", "700", "TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS"),
+        ("TURN_MAX_MS", "500", "TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS"),
     ],
 )
 def test_bad_values_say_how_to_fix_them(

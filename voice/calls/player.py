@@ -61,6 +61,7 @@ class Player:
         self._task: asyncio.Task[None] | None = None
         self._generation = 0  # bumped by pause/stop so an in-flight send is not counted
         self._paused_partial = ""  # the words of the sentence cut short by the last pause
+        self._paused_at = -1  # the sentence it was on
 
     # -- state --------------------------------------------------------------------------
 
@@ -79,7 +80,7 @@ class Player:
         """Start a new reply (the previous one must be finished or stopped)."""
         self._sentences, self._index, self._frame = [], 0, 0
         self._report = PlaybackReport()
-        self._paused = False
+        self._paused, self._paused_partial, self._paused_at = False, "", -1
         self._drained.clear()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=f"player-{self.stream_sid}")
@@ -98,7 +99,10 @@ class Player:
         """Stop the caller hearing us now (clear); ``resume`` restarts the sentence."""
         if not self.speaking or self._paused:
             return
-        self._paused_partial = self._partial()
+        partial = self._partial()
+        if self._paused_at == self._index and len(self._paused_partial) > len(partial):
+            partial = self._paused_partial  # resumed from the start of the same sentence
+        self._paused_partial, self._paused_at = partial, self._index
         self._paused = True
         self._generation += 1
         # Resume from the first sentence not known to be heard (its tail may be cleared).

@@ -20,31 +20,32 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from voice.calls.continuation import CONTINUE_S, MAX_PARTS, joined, looks_unfinished
 from voice.calls.player import PlaybackReport, Player
 from voice.calls.service import CallerTurn, CallService, Heard
+from voice.config import Settings
 from voice.dialog import prompts
 from voice.dialog.turns import Action, Caller, Decision
 from voice.errors import SpeechError
 from voice.metrics import Metrics
 from voice.speech.audio import Audio
-from voice.speech.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
 from voice.speech.cache import ReplyAudioCache
 from voice.speech.codecs import mulaw_decode, mulaw_encode, read_wav, resample
-from voice.speech.endpointing import (
+from voice.speech.stt import Transcript
+from voice.speech.vad import StreamingVAD
+from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
+from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
+from voice.turntaking.detector import (
     SpeechPaused,
     SpeechResumed,
     SpeechStarted,
     TurnDetector,
     TurnEnded,
 )
-from voice.speech.stt import Transcript
-from voice.speech.vad import StreamingVAD
-from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
+from voice.turntaking.ending import EndOfTurn, TurnLimits, reading
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ CLOSE_AFTER_S = 15.0  # longest wait for the last words before a hand-over
 # A decision still pending after this long (a lookup at a slow endpoint) gets a spoken
 # "one moment": the caller never sits in silence wondering whether the line is dead.
 HOLD_ON_AFTER_S = 0.6
+# Silence after a short overlap before the bot picks its sentence up again: longer than the
+# gap between two words, so "Actually, I ..." does not make it stutter.
+RESUME_AFTER_MS = 250
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 Close = Callable[[], Awaitable[None]]
@@ -61,10 +65,26 @@ Close = Callable[[], Awaitable[None]]
 
 @dataclass(frozen=True)
 class StreamSettings:
-    end_ms: int = 600  # silence that ends a turn
+    end_ms: int = 600  # silence that ends a turn not yet read (see voice.turntaking.ending)
+    min_ms: int = 300  # silence that ends a turn read as a finished request
+    max_ms: int = 1100  # silence that ends a turn read as unfinished
     start_ms: int = 120  # voice that starts one (and pauses the bot: cheap to undo)
-    pause_ms: int = 250  # silence that starts speculative recognition
+    pause_ms: int = 150  # silence that starts speculative recognition
     silence_s: float = 6.0  # no answer at all for this long: a silent turn
+
+    @property
+    def limits(self) -> TurnLimits:
+        return TurnLimits(min_ms=self.min_ms, end_ms=self.end_ms, max_ms=self.max_ms)
+
+
+def stream_settings(settings: Settings) -> StreamSettings:
+    """The live-call settings of the service's ``STREAM_*`` and ``TURN_*`` settings."""
+    return StreamSettings(
+        end_ms=settings.stream_end_ms,
+        min_ms=settings.turn_min_ms,
+        max_ms=settings.turn_max_ms,
+        silence_s=settings.stream_silence_s,
+    )
 
 
 def sentences(text: str) -> list[str]:
@@ -118,11 +138,12 @@ class StreamSession:
         self._close = close
         self.metrics = metrics
         self.settings = settings
+        self.ending = EndOfTurn(settings.limits)
         self.detector = TurnDetector(
             StreamingVAD(),
             start_ms=settings.start_ms,
-            pause_ms=settings.pause_ms,
-            end_ms=settings.end_ms,
+            pause_ms=min(settings.pause_ms, settings.min_ms),
+            end_ms=settings.max_ms + 1,  # the policy ends turns; this is only a backstop
         )
         self._stream_ms = 0.0  # stream time: 20 ms per inbound frame
         self._turns: asyncio.Queue[Queued | None] = asyncio.Queue()
@@ -133,12 +154,11 @@ class StreamSession:
         self._judge: asyncio.Task[None] | None = None  # backchannel or barge-in?
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
         self._pending_judge: asyncio.Task[None] | None = None
+        self._resume_due = False  # a short overlap: resume the bot once the caller is quiet
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
         self._expecting_slot = False
-        self._voice_began = asyncio.Event()  # set at every start of caller speech
-        self._pushed_back: Queued | None = None  # a turn taken early, to decide next
         self._errors = 0
         self._closing = False
 
@@ -191,7 +211,9 @@ class StreamSession:
                 await self._on_pause(event.audio, event.at_ms)
             elif isinstance(event, SpeechResumed):
                 self._voiced = True
-                self._speculation = None
+                self._resume_due = False
+                self.ending.resumed()
+                self._drop_speculation()
                 if self._judge is not None:
                     self._judge.cancel()
                     self._judge = None
@@ -200,6 +222,12 @@ class StreamSession:
             elif isinstance(event, TurnEnded):
                 self._voiced = False
                 await self._on_turn_end(event)
+        if self._resume_due and self.detector.silence_ms >= RESUME_AFTER_MS:
+            self._resume_due = False
+            if self._barge is not None:
+                await self.player.resume()
+        if self.detector.paused and self.ending.due(self.detector.silence_ms):
+            await self._on_turn_end(self.detector.end_turn(self._stream_ms))
         # Voice still on (no pause yet, and a pause is only seen pause_ms after it stops)
         # for longer than any backchannel: a real interruption.
         limit = BACKCHANNEL_MAX_MS + self.settings.pause_ms
@@ -208,7 +236,6 @@ class StreamSession:
 
     async def _on_voice_start(self, at_ms: float) -> None:
         self._cancel_silence_timer()
-        self._voice_began.set()
         if self.player.speaking and not self.player.paused:
             self._barge = at_ms
             await self.player.pause()
@@ -216,37 +243,54 @@ class StreamSession:
             self.metrics.barge_in.observe(max(0.0, self._stream_ms - at_ms) / 1000)
 
     async def _on_pause(self, audio: np.ndarray, at_ms: float) -> None:
+        pause = self.ending.paused()
         if self._barge is not None:
             speech_ms = at_ms - self._barge - self.settings.pause_ms
-            if speech_ms <= BACKCHANNEL_MAX_MS:
-                # Short enough to be "okay" or "mhm": go on at once rather than leave the
-                # line silent while Whisper decides; a real interruption ("wait", "no")
-                # stops the bot as soon as its words are known.
-                await self.player.resume()
+            # Short enough to be "okay" or "mhm": go on once the caller has been quiet for
+            # RESUME_AFTER_MS (not at a gap between two words), rather than leave the line
+            # silent while Whisper decides; a real interruption ("wait", "no") stops the
+            # bot as soon as its words are known.
+            self._resume_due = speech_ms <= BACKCHANNEL_MAX_MS
             self._judge = asyncio.create_task(self._judge_overlap(audio, speech_ms))
             return
-        task = asyncio.create_task(self._speculate(audio))
+        task = asyncio.create_task(self._speculate(audio, pause))
         self._speculation = (self._stream_ms, task)
 
+    def _drop_speculation(self) -> None:
+        """The caller spoke again: the speculative pass is stale. Cancelled, it never runs
+        if it is still waiting for the speech pool (it may be running: then it finishes)."""
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None and not speculation[1].done():
+            speculation[1].cancel()
+
     async def _on_turn_end(self, event: TurnEnded) -> None:
+        read, waited = self.ending.reading, self.ending.silence_needed
+        self.ending.resumed()
         now = _clock()
         voice_end = now - max(0.0, self._stream_ms - event.last_voice_ms) / 1000
         if self._skip_turn_end:  # a backchannel, already dealt with
             self._skip_turn_end = False
             return
+        ending = {f"end_{read.value}_ms": float(waited)}
         judge, self._judge = self._judge, None
         if self._barge is not None and judge is not None and not judge.done():
             # Still deciding backchannel or not: finish that off the receive loop.
-            self._pending_judge = asyncio.create_task(self._after_judge(judge, event, voice_end))
+            self._pending_judge = asyncio.create_task(
+                self._after_judge(judge, event, voice_end, ending)
+            )
             return
         if self._skip_turn_end:
             self._skip_turn_end = False
             return
         self._barge = None
-        await self._queue_speech(event, voice_end)
+        await self._queue_speech(event, voice_end, ending)
 
     async def _after_judge(
-        self, judge: asyncio.Task[None], event: TurnEnded, voice_end: float
+        self,
+        judge: asyncio.Task[None],
+        event: TurnEnded,
+        voice_end: float,
+        ending: dict[str, float],
     ) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await judge
@@ -254,22 +298,30 @@ class StreamSession:
             self._skip_turn_end = False
             return
         self._barge = None
-        await self._queue_speech(event, voice_end)
+        await self._queue_speech(event, voice_end, ending)
 
-    async def _queue_speech(self, event: TurnEnded, voice_end: float) -> None:
+    async def _queue_speech(
+        self, event: TurnEnded, voice_end: float, ending: dict[str, float]
+    ) -> None:
         speculation, self._speculation = self._speculation, None
         task = speculation[1] if speculation is not None else None
-        await self._turns.put(Queued(audio=event.audio, speculative=task, voice_end=voice_end))
+        queued = Queued(audio=event.audio, speculative=task, voice_end=voice_end, ending=ending)
+        await self._turns.put(queued)
 
-    async def _speculate(self, audio: np.ndarray) -> Timed:
-        """During the pause: transcribe, and synthesize the reply we would give, so both
-        are ready if the caller stays quiet. Nothing is stored; the turn decides for real."""
+    async def _speculate(self, audio: np.ndarray, pause: int) -> Timed:
+        """During the pause: transcribe, read it for the end of the turn, and synthesize the
+        reply we would give, so all is ready if the caller stays quiet. Nothing is stored;
+        the turn decides for real."""
         timed = await self._transcribe(audio)
         transcript = timed.transcript
+        decision: Decision | None = None
         if transcript.text:
             with contextlib.suppress(Exception):
                 heard = Heard(transcript=transcript)
                 decision = await self.calls.preview(self.call_sid, heard, self.caller)
+        self.ending.heard(pause, reading(transcript.text, decision))
+        if decision is not None:
+            with contextlib.suppress(Exception):
                 for phrase in decision.say[:1]:
                     for sentence in sentences(phrase)[:1]:
                         await self.audio.mulaw(sentence)
@@ -344,9 +396,7 @@ class StreamSession:
             await self._recover()
             return
         while True:
-            queued, self._pushed_back = self._pushed_back, None
-            if queued is None:
-                queued = await self._turns.get()
+            queued = await self._turns.get()
             if queued is None:
                 return
             try:
@@ -369,8 +419,8 @@ class StreamSession:
                 if not self.player.speaking:
                     self._arm_silence_timer()
                 return
-            heard, started = await self._rest_of_utterance(heard, started)
         timings = dict(heard.timings) if heard is not None else {}
+        timings.update(queued.ending)
         if self.player.speaking:
             await self.player.stop()
         turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
@@ -384,38 +434,6 @@ class StreamSession:
             timings["hold_on_ms"] = report.played_ms
             said_first = " ".join(report.heard) if report.interrupted else prompts.HOLD_ON
         await self._speak(decision, started=started, timings=timings, said_first=said_first)
-
-    async def _rest_of_utterance(self, heard: Heard, started: float) -> tuple[Heard, float]:
-        """While what was heard looks unfinished (see ``voice.calls.continuation``), wait
-        ``CONTINUE_S`` for the caller to go on; their next words join this turn."""
-        for _ in range(MAX_PARTS - 1):
-            text = heard.transcript.text if heard.transcript is not None else ""
-            if self.player.speaking or not text:
-                break
-            preview = None
-            with contextlib.suppress(Exception):
-                preview = await self.calls.preview(self.call_sid, heard, self.caller)
-            if not looks_unfinished(text, preview):
-                break
-            waited = _clock()
-            if not self._voiced:
-                self._voice_began.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._voice_began.wait(), CONTINUE_S)
-            if not self._voiced and not self._voice_began.is_set():
-                heard.timings["continue_wait_ms"] = round((_clock() - waited) * 1000, 1)
-                break
-            more = await self._turns.get()  # the rest, once its own silence ends it
-            if more is None:  # the stream ended: decide this much, then stop
-                self._turns.put_nowait(None)
-                break
-            if more.audio is None or self._closing:  # keys or silence: decided next
-                self._pushed_back = more
-                break
-            rest = await self._hear(more)
-            heard = joined(heard, rest)
-            started = more.voice_end if more.voice_end is not None else _clock()
-        return heard, started
 
     async def _hold_on_while(self, deciding: asyncio.Task[Decision]) -> bool:
         """Say ``HOLD_ON`` if ``deciding`` is not done within ``HOLD_ON_AFTER_S``."""
@@ -436,7 +454,7 @@ class StreamSession:
     async def _hear(self, queued: Queued) -> Heard:
         """The turn's transcript: the speculative one if ready, else transcribed now.
         ``stt_ms`` is recognition compute time; ``stt_wait_ms`` what the turn waited for it."""
-        timings: dict[str, float] = {"endpoint_ms": float(self.settings.end_ms)}
+        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         timed: Timed | None = None
         if queued.speculative is not None:
@@ -588,3 +606,4 @@ class Queued:
     speculative: asyncio.Task[Timed] | None = None
     heard: Heard | None = None
     voice_end: float | None = None  # _clock() of the caller's last voiced frame
+    ending: dict[str, float] = field(default_factory=dict)  # {"end_<reading>_ms": waited}

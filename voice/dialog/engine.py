@@ -301,6 +301,7 @@ class DialogEngine:
             say=(prompts.UNCLEAR,),
             action=Action.LISTEN,
             expecting=slot.name if slot else None,
+            understood=False,
         )
 
     def _on_speech(self, state: CallState, text: str, caller: Caller) -> Decision:
@@ -342,12 +343,13 @@ class DialogEngine:
     def _on_no_match(self, state: CallState, match: Match) -> Decision:
         state.misses += 1
         if state.misses >= self.settings.max_misses:
-            return self.escalate(state, "repeated_no_match")
+            return replace(self.escalate(state, "repeated_no_match"), understood=False)
         state.move_to(Phase.LISTENING)
         return Decision(
             say=(prompts.not_understood(self._descriptions),),
             action=Action.LISTEN,
             confidence=match.confidence,
+            understood=False,
         )
 
     def _on_intent(self, state: CallState, match: Match, text: str, caller: Caller) -> Decision:
@@ -383,9 +385,12 @@ class DialogEngine:
         if value is None:
             state.slot_misses += 1
             if state.slot_misses >= self.settings.max_slot_misses:
-                return self.escalate(state, "slot_not_understood")
+                return replace(self.escalate(state, "slot_not_understood"), understood=False)
             return Decision(
-                say=(slot.reprompt, prompts.SLOT_AGAIN), action=Action.LISTEN, expecting=slot.name
+                say=(slot.reprompt, prompts.SLOT_AGAIN),
+                action=Action.LISTEN,
+                expecting=slot.name,
+                understood=False,
             )
         state.slots[slot.name] = state.collected[slot.name] = value
         remaining = [s for s in spec.slots if s.name not in state.slots]

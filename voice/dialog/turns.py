@@ -50,6 +50,7 @@ class Decision:
     priority: str | None = None  # urgent, high or normal, for a hand-over
     evidence: str = ""  # the caller's words behind a hand-over (redacted)
     expecting: str | None = None  # the slot the next turn should fill, if any
+    understood: bool = True  # False: "sorry, I didn't get that" (no use for what was said)
     details: dict[str, str] = field(default_factory=dict)
 
     @property

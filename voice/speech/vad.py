@@ -96,7 +96,7 @@ class StreamingVAD:
 
     def __init__(self, *, threshold: float = 0.5) -> None:
         """``threshold`` is the probability (0..1) above which a chunk counts as speech; it is
-        stored here for the consumers (:class:`~voice.speech.endpointing.TurnDetector`)."""
+        stored here for the consumers (:class:`~voice.turntaking.detector.TurnDetector`)."""
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"VAD threshold must be between 0 and 1, got {threshold}")
         self.threshold = threshold

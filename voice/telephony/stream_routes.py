@@ -14,7 +14,7 @@ import logging
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 
 from voice.calls.player import Player
-from voice.calls.stream_session import StreamSession, StreamSettings
+from voice.calls.stream_session import StreamSession, stream_settings
 from voice.deps import AppContext, Ctx, TwilioForm
 from voice.dialog import prompts
 from voice.dialog.state import Phase
@@ -54,9 +54,7 @@ async def media_stream(ws: WebSocket) -> None:
         player=Player(start.stream_sid, ws.send_text),
         close=ws.close,
         metrics=ctx.metrics,
-        settings=StreamSettings(
-            end_ms=ctx.settings.stream_end_ms, silence_s=ctx.settings.stream_silence_s
-        ),
+        settings=stream_settings(ctx.settings),
     )
     ctx.metrics.active_streams.inc()
     ctx.metrics.calls.labels(mode="stream").inc()

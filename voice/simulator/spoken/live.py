@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 
 from voice.calls.player import Player
-from voice.calls.stream_session import StreamSession, StreamSettings
+from voice.calls.stream_session import StreamSession, stream_settings
 from voice.deps import AppContext
 from voice.simulator.spoken.clock import virtual_loop
 from voice.simulator.spoken.line import TwilioSide
 from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.codecs import mulaw_encode
-from voice.speech.endpointing import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 from voice.telephony.media_stream import (
     FRAME_BYTES,
     MULAW_SILENCE,
@@ -32,6 +31,7 @@ from voice.telephony.media_stream import (
     Start,
     Stop,
 )
+from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 
 FRAME = 160  # samples per 20 ms frame
 FRAME_S = 0.02
@@ -77,6 +77,18 @@ class _Observed:
     def in_speech(self) -> bool:
         return self._detector.in_speech
 
+    @property
+    def paused(self) -> bool:
+        return self._detector.paused
+
+    @property
+    def silence_ms(self) -> float:
+        return self._detector.silence_ms
+
+    @property
+    def preroll_ms(self) -> float:
+        return self._detector.preroll_ms
+
     def reset(self) -> None:
         self._detector.reset()
 
@@ -84,6 +96,11 @@ class _Observed:
         events = self._detector.push(frame, now_ms)
         self._events += [(now_ms, event) for event in events]
         return events
+
+    def end_turn(self, now_ms: float) -> TurnEnded:
+        event = self._detector.end_turn(now_ms)
+        self._events.append((now_ms, event))
+        return event
 
 
 class LiveCall:
@@ -131,9 +148,7 @@ class LiveCall:
             player=Player(start.stream_sid, side.send),
             close=side.close,
             metrics=self.ctx.metrics,
-            settings=StreamSettings(
-                end_ms=settings.stream_end_ms, silence_s=settings.stream_silence_s
-            ),
+            settings=stream_settings(settings),
         )
         events: list[tuple[float, TurnEvent]] = []
         preroll_ms = session.detector.preroll_ms

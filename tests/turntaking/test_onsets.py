@@ -15,9 +15,9 @@ import pytest
 
 from tests.speech import audio_fixtures as af
 from voice.speech.codecs import resample
-from voice.speech.endpointing import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 from voice.speech.models import BUNDLED_VOICE, resolve_piper_voice
 from voice.speech.vad import StreamingVAD
+from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 
 ANSWERS = ("no", "help", "yes", "operator", "agent", "yes, that's right")
 GAINS_DB = (0.0, -12.0, -20.0)

@@ -8,8 +8,9 @@ import pytest
 from tests.speech import audio_fixtures as af
 from voice.errors import ConfigError
 from voice.simulator.caller_voice import CallerVoice
-from voice.speech.backchannel import BACKCHANNEL_MAX_MS
-from voice.speech.endpointing import (
+from voice.speech.vad import StreamingVAD
+from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS
+from voice.turntaking.detector import (
     SpeechPaused,
     SpeechResumed,
     SpeechStarted,
@@ -17,7 +18,6 @@ from voice.speech.endpointing import (
     TurnEnded,
     TurnEvent,
 )
-from voice.speech.vad import StreamingVAD
 
 TEXTS = {
     "sentence": "I would like to check the status of my order.",
@@ -83,6 +83,29 @@ def test_a_short_gap_pauses_and_resumes_one_turn(clips: dict[str, af.Speech]) ->
     assert abs(resumed.at_ms - (gap_start + 400)) <= TOLERANCE_MS
     assert abs(ended.last_voice_ms - (gap_start + 400 + second.ms)) <= TOLERANCE_MS
     assert abs(ended.speech_ms - (first.ms + 400 + second.ms)) <= TOLERANCE_MS
+
+
+def test_the_policy_can_end_a_paused_turn_early(clips: dict[str, af.Speech]) -> None:
+    said = clips["sentence"]
+    detector = TurnDetector(StreamingVAD(), pause_ms=150, end_ms=1200)
+    events: list[TurnEvent] = []
+    ended: TurnEnded | None = None
+    with pytest.raises(RuntimeError, match="paused"):
+        detector.end_turn(0.0)  # nothing to end
+    for frame, now_ms in af.frames(
+        np.concatenate([af.silence(1.0), said.samples, af.silence(1.5)])
+    ):
+        events += detector.push(frame, now_ms)
+        if detector.paused:
+            assert 150 <= detector.silence_ms <= 1200
+            if detector.silence_ms >= 300:
+                ended = detector.end_turn(now_ms)
+                break
+    assert kinds(events) == [SpeechStarted, SpeechPaused]
+    assert ended is not None and not detector.in_speech and detector.silence_ms == 0.0
+    assert 300 <= ended.at_ms - ended.last_voice_ms <= 300 + 2 * 32
+    assert abs(ended.last_voice_ms - (1000 + said.ms)) <= TOLERANCE_MS
+    assert said.ms + 300 <= len(ended.audio) / 8  # the whole utterance, as at a normal end
 
 
 NON_SPEECH: dict[str, Callable[[], np.ndarray]] = {

@@ -59,7 +59,8 @@ class SpeechResumed:
 
 @dataclass(frozen=True, eq=False)
 class TurnEnded:
-    """Silence reached ``end_ms`` (or the turn reached ``max_turn_s``).
+    """Silence reached ``end_ms``, the turn reached ``max_turn_s``, or the end-of-turn policy
+    ended it (:meth:`TurnDetector.end_turn`).
 
     ``at_ms`` is the stream time of the decision, ``last_voice_ms`` the end of the last
     voiced chunk (so ``at_ms - last_voice_ms`` is the endpointing latency), ``speech_ms``
@@ -130,6 +131,26 @@ class TurnDetector:
     def in_speech(self) -> bool:
         """True from :class:`SpeechStarted` until :class:`TurnEnded`."""
         return self._phase is not _Phase.IDLE
+
+    @property
+    def paused(self) -> bool:
+        """True between :class:`SpeechPaused` and the next resume or end of the turn."""
+        return self._phase is _Phase.PAUSED
+
+    @property
+    def silence_ms(self) -> float:
+        """Silence since the last voiced chunk of the utterance, up to the last chunk scored
+        (0 while idle)."""
+        if self._phase is _Phase.IDLE:
+            return 0.0
+        return (self._chunks * self._chunk - self._last_voice) * 1000 / INPUT_RATE
+
+    def end_turn(self, now_ms: float) -> TurnEnded:
+        """End the paused turn now (the end-of-turn policy decided it is over), as if the
+        silence had reached ``end_ms``. ``RuntimeError`` unless :attr:`paused`."""
+        if self._phase is not _Phase.PAUSED:
+            raise RuntimeError("end_turn needs a paused turn")
+        return self._finish(now_ms)
 
     def reset(self) -> None:
         """Forget the stream (and reset the VAD): the next frame starts a new stream."""

@@ -1,6 +1,6 @@
 import pytest
 
-from voice.speech.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
+from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
 
 BACKCHANNELS = [
     ("", 150),

@@ -1,0 +1,93 @@
+"""The end-of-turn policy: how long a pause must last, from what was heard so far."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.dialog.turns import Action, Decision
+from voice.errors import ConfigError
+from voice.turntaking.ending import EndOfTurn, Reading, TurnLimits, looks_unfinished, reading
+
+NOT_UNDERSTOOD = Decision(
+    say=("Sorry, I didn't get that.",), action=Action.LISTEN, understood=False
+)
+ANSWERED = Decision(say=("We're open...",), action=Action.LISTEN, intent="business_hours")
+WHAT_ELSE = Decision(say=("What else can I help with?",), action=Action.LISTEN)
+GOODBYE = Decision(say=("Goodbye.",), action=Action.HANGUP)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My order number is 4.",
+        "my order number is four five",
+        "It's 4, 5, 7,",
+        "I'd like a refund because",
+        "Um, I need help with my",
+        "I want to, um",
+    ],
+)
+def test_trailing_digits_commas_and_joining_words_look_unfinished(text: str) -> None:
+    assert looks_unfinished(text, ANSWERED)
+    assert reading(text, ANSWERED) is Reading.UNFINISHED
+
+
+def test_a_fragment_the_dialog_cannot_use_looks_unfinished() -> None:
+    assert looks_unfinished("No.", NOT_UNDERSTOOD)  # "No, you are not listening, ..."
+    assert looks_unfinished("No, you are not listening.", NOT_UNDERSTOOD)
+
+
+def test_a_matched_request_or_a_reply_the_dialog_uses_is_finished() -> None:
+    assert reading("What are your hours?", ANSWERED) is Reading.FINISHED
+    assert reading("No, that's all.", GOODBYE) is Reading.FINISHED
+    # "yes" to "Is there anything else?" has no intent, but the dialog uses it
+    assert reading("Yes.", WHAT_ELSE) is Reading.FINISHED
+    assert reading("What are your hours?", None) is Reading.FINISHED  # the preview failed
+
+
+def test_no_words_is_empty() -> None:
+    assert reading("", NOT_UNDERSTOOD) is Reading.EMPTY
+    assert reading(" ... ", None) is Reading.EMPTY
+
+
+def test_each_reading_needs_its_silence() -> None:
+    limits = TurnLimits(min_ms=250, end_ms=600, max_ms=1200)
+    assert limits.silence_needed(Reading.FINISHED) == 250
+    assert limits.silence_needed(Reading.PENDING) == 600
+    assert limits.silence_needed(Reading.EMPTY) == 600
+    assert limits.silence_needed(Reading.UNFINISHED) == 1200
+
+
+@pytest.mark.parametrize("values", [(0, 600, 1100), (700, 600, 1100), (300, 600, 500)])
+def test_limits_out_of_order_are_refused(values: tuple[int, int, int]) -> None:
+    with pytest.raises(ConfigError, match="TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS"):
+        TurnLimits(*values)
+
+
+def test_a_pause_ends_when_its_reading_allows() -> None:
+    ending = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
+    assert not ending.due(5000)  # no pause open
+    pause = ending.paused()
+    assert not ending.due(599) and ending.due(600)  # not read yet: the fallback
+    ending.heard(pause, Reading.FINISHED)
+    assert not ending.due(299) and ending.due(300)
+    ending.heard(pause, Reading.UNFINISHED)
+    assert not ending.due(1099) and ending.due(1100)
+
+
+def _read(ending: EndOfTurn) -> Reading:
+    return ending.reading
+
+
+def test_a_stale_reading_is_ignored() -> None:
+    ending = EndOfTurn(TurnLimits())
+    first = ending.paused()
+    ending.resumed()  # the caller went on
+    second = ending.paused()
+    ending.heard(first, Reading.FINISHED)  # the old pause's transcript arrives late
+    assert _read(ending) is Reading.PENDING
+    ending.heard(second, Reading.UNFINISHED)
+    assert _read(ending) is Reading.UNFINISHED
+    ending.resumed()
+    ending.heard(second, Reading.FINISHED)  # after the pause closed
+    assert _read(ending) is Reading.PENDING and not ending.due(10_000)

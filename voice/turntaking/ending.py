@@ -1,0 +1,130 @@
+"""When has the caller finished? The end-of-turn policy of a live call (pure).
+
+The detector reports a pause after a short silence; the session then transcribes what was
+said so far (speculatively) and asks the dialog what it would answer. How much silence the
+turn needs before the bot may answer follows from that reading of it:
+
+- a finished request (the dialog can act on it): ``min_ms`` (TURN_MIN_MS, 300); nothing to
+  wait for;
+- not read yet (its transcript is still being made), or no words at all (a cough, a click):
+  ``end_ms`` (STREAM_END_MS, 600), the fallback;
+- unfinished (it ends on a digit, a comma or a joining word such as "and", "my", "um", or
+  the dialog has no use for it): ``max_ms`` (TURN_MAX_MS, 1100); callers pause mid-sentence
+  and between the digits of a number.
+
+A bare "no" at the start of "No, you are not listening, ... this is the third time I have
+called" is unfinished where the dialog has no use for it, and finished after "Is there
+anything else?", where it ends the call. If the caller goes on talking before the turn
+ends, it is the same turn: the detector keeps one utterance, so Whisper hears it whole.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from voice.dialog.turns import Decision
+from voice.errors import ConfigError
+from voice.intents.normalise import normalised_tokens
+
+_JOINING = frozenset(
+    {"and", "but", "or", "so", "because", "cause", "if", "then", "also", "plus", "with"}
+    | {"um", "uh", "er", "erm", "hmm", "like"}
+    | {"my", "the", "a", "an", "your", "our", "this", "that", "to", "is", "are", "was"}
+    | {"for", "of", "in", "on", "at", "about", "from", "it's", "its", "i'm", "i", "number"}
+)
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+class Reading(enum.Enum):
+    """What the utterance so far looks like (the path a turn's end took, in its timings)."""
+
+    FINISHED = "finished"
+    PENDING = "pending"
+    EMPTY = "empty"
+    UNFINISHED = "unfinished"
+
+
+def looks_unfinished(text: str, preview: Decision | None) -> bool:
+    """True when ``text`` (a transcript) probably stops mid-request: it ends with a digit
+    (said or written), a comma or a word that needs another after it, or the dialog's
+    ``preview`` of its answer says it had no use for it."""
+    stripped = text.strip().lower().replace("\u2019", "'")
+    words = _WORD.findall(stripped)
+    if not words:
+        return False
+    tokens = normalised_tokens(stripped, drop_fillers=False)  # "five" -> "5"
+    last = tokens[-1] if tokens else words[-1]
+    if stripped.endswith(",") or last[-1].isdigit() or words[-1] in _JOINING:
+        return True
+    return preview is not None and not preview.understood
+
+
+def reading(text: str, preview: Decision | None) -> Reading:
+    """The reading of a speculative transcript and the dialog's preview of its answer
+    (``None`` when the preview failed: then only the words decide)."""
+    if not _WORD.search(text.lower()):
+        return Reading.EMPTY
+    return Reading.UNFINISHED if looks_unfinished(text, preview) else Reading.FINISHED
+
+
+@dataclass(frozen=True)
+class TurnLimits:
+    """Silence (ms) a turn needs before the bot answers, by reading (see the module)."""
+
+    min_ms: int = 300
+    end_ms: int = 600
+    max_ms: int = 1100
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_ms <= self.end_ms <= self.max_ms:
+            raise ConfigError(
+                "turn limits need 0 < TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS; got "
+                f"{self.min_ms}, {self.end_ms} and {self.max_ms}"
+            )
+
+    def silence_needed(self, read: Reading) -> int:
+        if read is Reading.FINISHED:
+            return self.min_ms
+        if read is Reading.UNFINISHED:
+            return self.max_ms
+        return self.end_ms
+
+
+class EndOfTurn:
+    """One caller's end-of-turn state: the reading of the current pause.
+
+    ``paused()`` opens a pause (its reading pending) and returns its number; a speculative
+    transcript of it reports back with ``heard(number, reading)``, ignored if the caller has
+    spoken again since; ``resumed()`` closes the pause. ``due(silence_ms)`` says whether the
+    turn should end now.
+    """
+
+    def __init__(self, limits: TurnLimits) -> None:
+        self.limits = limits
+        self._pause = 0
+        self._open = False
+        self.reading = Reading.PENDING
+
+    def paused(self) -> int:
+        self._pause += 1
+        self._open = True
+        self.reading = Reading.PENDING
+        return self._pause
+
+    def heard(self, pause: int, read: Reading) -> None:
+        if self._open and pause == self._pause:
+            self.reading = read
+
+    def resumed(self) -> None:
+        self._open = False
+        self.reading = Reading.PENDING
+
+    @property
+    def silence_needed(self) -> int:
+        return self.limits.silence_needed(self.reading)
+
+    def due(self, silence_ms: float) -> bool:
+        """True when a pause has lasted long enough for its reading."""
+        return self._open and silence_ms >= self.silence_needed
