@@ -22,9 +22,9 @@ from voice.analytics.routes import page_router as analytics_page_router
 from voice.analytics.service import start_analytics
 from voice.api.routes import router as api_router
 from voice.calls.handoff import HandoffService
+from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallService
 from voice.calls.speaker import Speaker
-from voice.calls.stream_session import SentenceAudio, sentences
 from voice.config import Settings, load_settings, resolve_secrets
 from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     whisper_model: str = "tiny.en"
     whisper_threads: int = Field(2, ge=1, le=64)
     whisper_workers: int = Field(1, ge=1, le=16)
-    whisper_beam: int = Field(1, ge=1, le=10)
+    whisper_beam: int = Field(3, ge=1, le=10)
     tts_voice: str = "en_US-joe-medium"
     tts_engine: Literal["piper", "coqui"] = "piper"
     coqui_model: str | None = None  # a Coqui model name, e.g. tts_models/en/vctk/vits
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     dial_timeout_s: int = Field(20, ge=5, le=60)
     recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
     stream_end_ms: int = Field(600, ge=200, le=3000)  # a turn's end before it is read
-    turn_min_ms: int = Field(300, ge=100, le=3000)  # ... once read as a finished request
+    turn_min_ms: int = Field(600, ge=100, le=3000)  # ... once read as a finished request
     turn_max_ms: int = Field(1100, ge=200, le=5000)  # ... once read as unfinished
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     # Analytics page and spike alerts (voice/analytics/)

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from voice.calls.handoff import HandoffService
+from voice.calls.sentence_audio import SentenceAudio
 from voice.calls.service import CallService
-from voice.calls.stream_session import SentenceAudio
 from voice.config import Secrets, Settings
 from voice.handoff.transfer import queue_name
 from voice.intents.live import LiveIntents

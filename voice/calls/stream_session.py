@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voice.calls.player import PlaybackReport, Player
+from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallerTurn, CallService, Heard
 from voice.config import Settings
 from voice.dialog import prompts
@@ -32,8 +32,7 @@ from voice.dialog.turns import Action, Caller, Decision
 from voice.errors import SpeechError
 from voice.metrics import Metrics
 from voice.speech.audio import Audio
-from voice.speech.cache import ReplyAudioCache
-from voice.speech.codecs import mulaw_decode, mulaw_encode, read_wav, resample
+from voice.speech.codecs import mulaw_decode
 from voice.speech.stt import Transcript
 from voice.speech.vad import StreamingVAD
 from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
@@ -58,7 +57,6 @@ HOLD_ON_AFTER_S = 0.6
 # Silence after a short overlap before the bot picks its sentence up again: longer than the
 # gap between two words, so "Actually, I ..." does not make it stutter.
 RESUME_AFTER_MS = 250
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 Close = Callable[[], Awaitable[None]]
 
@@ -66,10 +64,10 @@ Close = Callable[[], Awaitable[None]]
 @dataclass(frozen=True)
 class StreamSettings:
     end_ms: int = 600  # silence that ends a turn not yet read (see voice.turntaking.ending)
-    min_ms: int = 300  # silence that ends a turn read as a finished request
+    min_ms: int = 600  # silence that ends a turn read as a finished request
     max_ms: int = 1100  # silence that ends a turn read as unfinished
     start_ms: int = 120  # voice that starts one (and pauses the bot: cheap to undo)
-    pause_ms: int = 150  # silence that starts speculative recognition
+    pause_ms: int = 250  # silence that starts speculative recognition
     silence_s: float = 6.0  # no answer at all for this long: a silent turn
 
     @property
@@ -85,36 +83,6 @@ def stream_settings(settings: Settings) -> StreamSettings:
         max_ms=settings.turn_max_ms,
         silence_s=settings.stream_silence_s,
     )
-
-
-def sentences(text: str) -> list[str]:
-    """Split a reply into sentences, so the first one can play while the next is made."""
-    return [part.strip() for part in _SENTENCE.split(text) if part.strip()]
-
-
-class SentenceAudio:
-    """8 kHz mu-law bytes of a sentence, through the shared reply cache (synthesized once)."""
-
-    def __init__(self, cache: ReplyAudioCache, *, capacity: int = 512) -> None:
-        self.cache = cache
-        self._mulaw: dict[str, bytes] = {}
-        self._capacity = capacity
-
-    async def mulaw(self, text: str) -> bytes:
-        audio_id = await self.cache.audio_id(text)
-        cached = self._mulaw.get(audio_id)
-        if cached is not None:
-            return cached
-        path = self.cache.path(audio_id)
-        if path is None:
-            raise SpeechError(f"reply audio {audio_id} vanished from the cache")
-        audio = read_wav(await asyncio.to_thread(path.read_bytes))
-        samples = audio.samples if audio.rate == 8000 else resample(audio.samples, audio.rate, 8000)
-        data = mulaw_encode(samples)
-        if len(self._mulaw) >= self._capacity:
-            self._mulaw.pop(next(iter(self._mulaw)))
-        self._mulaw[audio_id] = data
-        return data
 
 
 class StreamSession:

@@ -193,7 +193,6 @@ class WhisperSTT:
             log_prob_threshold=-1.0,
             compression_ratio_threshold=COMPRESSION_DROP,
             max_new_tokens=128,
-            without_timestamps=True,  # one short turn: no timestamp tokens to decode
             vad_filter=not gated,
             vad_parameters=_VAD_PARAMETERS,
         )
