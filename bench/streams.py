@@ -174,9 +174,13 @@ def render(result: dict[str, object]) -> str:
             f"barge-in within 300 ms (p50 **{verdict(b_p50, 0.3)}**). "
             f"Failed calls: {single.failures + many.failures}.",
             "",
-            "The stream's reply latency includes the 600 ms of silence that ends a turn "
-            "(`STREAM_END_MS`); recognition and the first sentence's synthesis run during "
-            "that silence (speculatively), so what follows it is mostly network and pacing. "
+            "The stream's reply latency is the silence that ends a turn (600 ms, "
+            "`STREAM_END_MS` / `TURN_MIN_MS`) or, when it is longer, the time to "
+            "transcribe: recognition starts speculatively 250 ms into the silence (about 80"
+            " ms after the voice really stops, the VAD's hangover) and Whisper tiny.en at "
+            "beam 3 takes about 0.55 s of both cores, so the transcript is ready about 0.9 "
+            "s after the caller's last word; the first sentence's synthesis and the "
+            "dialog's decision run within that. "
             "The turn-based figure excludes Twilio's own `<Record>` silence timeout "
             "(2 s) and the recording download over the internet, which the caller also "
             "waits through.",
