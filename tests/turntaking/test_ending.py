@@ -68,11 +68,22 @@ def test_a_pause_ends_when_its_reading_allows() -> None:
     ending = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
     assert not ending.due(5000)  # no pause open
     pause = ending.paused()
-    assert not ending.due(599) and ending.due(600)  # not read yet: the fallback
+    # not read yet: wait for the transcript (the turn needs it anyway), at most max_ms
+    assert not ending.due(1099) and ending.due(1100)
     ending.heard(pause, Reading.FINISHED)
     assert not ending.due(299) and ending.due(300)
     ending.heard(pause, Reading.UNFINISHED)
     assert not ending.due(1099) and ending.due(1100)
+
+
+def test_without_a_reading_coming_the_fallback_ends_the_pause() -> None:
+    ending = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
+    ending.paused(reading_coming=False)  # speech over the bot: judged on its own
+    assert not ending.due(599) and ending.due(600)
+    pause = ending.paused()
+    ending.heard(pause, None)  # its transcription failed
+    assert not ending.due(599) and ending.due(600)
+    assert ending.reading is Reading.PENDING
 
 
 def _read(ending: EndOfTurn) -> Reading:

@@ -211,7 +211,7 @@ class StreamSession:
             self.metrics.barge_in.observe(max(0.0, self._stream_ms - at_ms) / 1000)
 
     async def _on_pause(self, audio: np.ndarray, at_ms: float) -> None:
-        pause = self.ending.paused()
+        pause = self.ending.paused(reading_coming=self._barge is None)
         if self._barge is not None:
             speech_ms = at_ms - self._barge - self.settings.pause_ms
             # Short enough to be "okay" or "mhm": go on once the caller has been quiet for
@@ -280,7 +280,11 @@ class StreamSession:
         """During the pause: transcribe, read it for the end of the turn, and synthesize the
         reply we would give, so all is ready if the caller stays quiet. Nothing is stored;
         the turn decides for real."""
-        timed = await self._transcribe(audio)
+        try:
+            timed = await self._transcribe(audio)
+        except BaseException:
+            self.ending.heard(pause, None)  # no reading: the fallback silence ends the turn
+            raise
         transcript = timed.transcript
         decision: Decision | None = None
         if transcript.text:

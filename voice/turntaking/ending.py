@@ -6,8 +6,12 @@ turn needs before the bot may answer follows from that reading of it:
 
 - a finished request (the dialog can act on it): ``min_ms`` (TURN_MIN_MS), nothing more to
   wait for;
-- not read yet (its transcript is still being made), or no words at all (a cough, a click):
-  ``end_ms`` (STREAM_END_MS, 600), the fallback;
+- not read yet, its transcript still being made: up to ``max_ms``, and as soon as it is
+  read, what its reading needs (the turn must wait for the transcript to be decided anyway,
+  so ending it sooner would only cut off a caller who goes on meanwhile);
+- no words at all (a cough, a click), or no reading coming (its transcription failed, or
+  the caller spoke over the bot, which is judged separately): ``end_ms`` (STREAM_END_MS,
+  600), the fallback;
 - unfinished (it ends on a digit, a comma or a joining word such as "and", "my", "um", or
   the dialog has no use for it): ``max_ms`` (TURN_MAX_MS, 1100); callers pause mid-sentence
   and between the digits of a number.
@@ -91,10 +95,10 @@ class TurnLimits:
                 f"{self.min_ms}, {self.end_ms} and {self.max_ms}"
             )
 
-    def silence_needed(self, read: Reading) -> int:
+    def silence_needed(self, read: Reading, *, reading_coming: bool = False) -> int:
         if read is Reading.FINISHED:
             return self.min_ms
-        if read is Reading.UNFINISHED:
+        if read is Reading.UNFINISHED or (read is Reading.PENDING and reading_coming):
             return self.max_ms
         return self.end_ms
 
@@ -103,34 +107,36 @@ class EndOfTurn:
     """One caller's end-of-turn state: the reading of the current pause.
 
     ``paused()`` opens a pause (its reading pending) and returns its number; a speculative
-    transcript of it reports back with ``heard(number, reading)``, ignored if the caller has
-    spoken again since; ``resumed()`` closes the pause. ``due(silence_ms)`` says whether the
-    turn should end now.
+    transcript of it reports back with ``heard(number, reading)`` (``None``: no reading after
+    all), ignored if the caller has spoken again since; ``resumed()`` closes the pause.
+    ``due(silence_ms)`` says whether the turn should end now.
     """
 
     def __init__(self, limits: TurnLimits) -> None:
         self.limits = limits
         self._pause = 0
         self._open = False
+        self._coming = False
         self.reading = Reading.PENDING
 
-    def paused(self) -> int:
+    def paused(self, *, reading_coming: bool = True) -> int:
+        """Open a pause; ``reading_coming``: a speculative transcript of it is being made."""
         self._pause += 1
-        self._open = True
+        self._open, self._coming = True, reading_coming
         self.reading = Reading.PENDING
         return self._pause
 
-    def heard(self, pause: int, read: Reading) -> None:
+    def heard(self, pause: int, read: Reading | None) -> None:
         if self._open and pause == self._pause:
-            self.reading = read
+            self.reading, self._coming = read or Reading.PENDING, False
 
     def resumed(self) -> None:
-        self._open = False
+        self._open, self._coming = False, False
         self.reading = Reading.PENDING
 
     @property
     def silence_needed(self) -> int:
-        return self.limits.silence_needed(self.reading)
+        return self.limits.silence_needed(self.reading, reading_coming=self._coming)
 
     def due(self, silence_ms: float) -> bool:
         """True when a pause has lasted long enough for its reading."""
