@@ -99,6 +99,8 @@ def test_idempotent() -> None:
     [
         ("order seven. Zero. Zero. Zero. 7.", "order 70007."),
         ("It's 4, 5, 7, 1, 2.", "It's 45712."),
+        # Whisper heard each digit as a question (a rising voice between the digits)
+        ("The code was five? Five? Three?", "The code was 553?"),
         ("four-five-seven", "457"),
         ("one or two things", "one or two things"),
         ("two, three times", "two, three times"),

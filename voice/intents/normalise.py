@@ -292,7 +292,7 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
 
 _DIGIT_TOKEN: Final = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 _DIGIT_RUN: Final = re.compile(
-    rf"\b{_DIGIT_TOKEN}(?:[\s.,;:-]+{_DIGIT_TOKEN}\b){{2,}}", re.IGNORECASE
+    rf"\b{_DIGIT_TOKEN}(?:[\s.,;:?!-]+{_DIGIT_TOKEN}\b){{2,}}", re.IGNORECASE
 )
 _DIGIT_VALUE: Final = {
     **{
