@@ -73,24 +73,8 @@ class _Observed:
         self._detector = detector
         self._events = events
 
-    @property
-    def in_speech(self) -> bool:
-        return self._detector.in_speech
-
-    @property
-    def paused(self) -> bool:
-        return self._detector.paused
-
-    @property
-    def silence_ms(self) -> float:
-        return self._detector.silence_ms
-
-    @property
-    def preroll_ms(self) -> float:
-        return self._detector.preroll_ms
-
-    def reset(self) -> None:
-        self._detector.reset()
+    def __getattr__(self, name: str) -> Any:  # in_speech, paused, silence_ms, reset...
+        return getattr(self._detector, name)
 
     def push(self, frame: np.ndarray, now_ms: float) -> list[TurnEvent]:
         events = self._detector.push(frame, now_ms)
