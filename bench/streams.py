@@ -10,7 +10,10 @@ streams it. Measured on the caller's side of the socket:
 Runs one call at a time, then N calls at once, and the turn-based mode in the same run;
 writes the ``streams`` section of BENCHMARKS.md.
 
-    python -m bench.streams [--calls 5] [--concurrent 10] [--no-write]
+    python -m bench.streams [--calls 5] [--concurrent 10] [--voice hibari] [--no-write]
+
+The callers speak with a voice other than the product's own (``--voice``, any of
+``voice.simulator.voices.VOICE_NAMES``; hibari by default).
 """
 
 from __future__ import annotations
@@ -53,12 +56,6 @@ class Samples:
     failures: int = 0
 
 
-def onset_s(samples: np.ndarray) -> float:
-    """Where the voice starts in a clip (the caller voice pads silence before it)."""
-    loud = np.abs(samples.astype(np.int32)) > 1000
-    return float(np.argmax(loud)) / 8000 if loud.any() else 0.0
-
-
 async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: Samples) -> None:
     sid = "CA" + "".join(random.choices("0123456789abcdef", k=32))
     caller = StreamCaller(
@@ -82,9 +79,8 @@ async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: 
             await asyncio.sleep(1.2)  # the long answer is playing: interrupt it
             clip = clips[INTERRUPTION]
             clears_before = len(caller.clears)
-            voice_at = time.monotonic() + onset_s(clip)
-            await caller.play(clip)
-            if len(caller.clears) > clears_before:
+            voice_at = await caller.play(clip)  # when its first voiced frame was sent
+            if voice_at is not None and len(caller.clears) > clears_before:
                 out.barge_s.append(caller.clears[clears_before] - voice_at)
             else:
                 out.failures += 1
@@ -94,10 +90,10 @@ async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: 
         print(f"call {sid} failed: {type(exc).__name__}: {exc}")
 
 
-async def run(calls: int, concurrent: int) -> dict[str, object]:
+async def run(calls: int, concurrent: int, voice_name: str = "hibari") -> dict[str, object]:
     settings = bench_settings("stream")
     engines: Engines = load_engines(settings)
-    voice = CallerVoice.bundled(engines.tts_pool)
+    voice = CallerVoice.named(voice_name, engines.tts_pool)
     clips = {
         text: read_wav(await voice.say(text)).samples
         for text in [*QUESTIONS, LONG_ANSWER, INTERRUPTION]
@@ -123,7 +119,13 @@ async def run(calls: int, concurrent: int) -> dict[str, object]:
         f"{sorted(many.reply_s)}; barge-in {sorted(single.barge_s + many.barge_s)}"
     )
     turns = await run_turns(1)
-    return {"single": single, "many": many, "concurrent": concurrent, "turns": turns}
+    return {
+        "single": single,
+        "many": many,
+        "concurrent": concurrent,
+        "turns": turns,
+        "voice": voice.name,
+    }
 
 
 def verdict(value: float, target: float) -> str:
@@ -153,9 +155,10 @@ def render(result: dict[str, object]) -> str:
             "## Media Streams mode (live audio) beside the turn-based mode",
             "",
             f"`python -m bench.streams`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-            "2 cores, Whisper tiny.en int8 (1 worker, 2 threads), Piper joe. Fake Twilio "
-            "peers on loopback play phone-quality speech in real time; times are taken on "
-            "the caller's side of the socket.",
+            "2 cores, Whisper tiny.en int8 (1 worker, 2 threads), Piper joe answering. Fake "
+            f"Twilio peers on loopback play phone-quality speech of the caller voice "
+            f"{result['voice']} in real time; times are taken on the caller's side of the "
+            "socket (barge-in from the send time of the caller's first voiced frame).",
             "",
             "| measure | p50 ms | p95 ms | samples |",
             "| --- | ---: | ---: | ---: |",
@@ -193,9 +196,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=5)
     parser.add_argument("--concurrent", type=int, default=10)
+    parser.add_argument("--voice", default="hibari", help="caller voice (not the product's)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    section = render(asyncio.run(run(args.calls, args.concurrent)))
+    section = render(asyncio.run(run(args.calls, args.concurrent, args.voice)))
     print(section)
     if not args.no_write:
         write_section(section, "streams")

@@ -237,6 +237,23 @@ async def test_messages_have_twilios_shapes_and_counters() -> None:
     assert not fake.closed_by_server
 
 
+async def test_play_reports_when_its_voice_was_sent_even_after_the_loop_stalled() -> None:
+    """A blocked event loop leaves the real-time pump behind; it catches up with a burst, so
+    the voice leaves earlier than "when play was called + the clip's own onset" says."""
+    async with stub_server(listen) as (stub, url):
+        async with caller(url) as fake:
+            await asyncio.sleep(0.1)
+            time.sleep(0.4)  # noqa: ASYNC251 -- the loop blocked, as by synthesis in the test
+            called = time.monotonic()
+            clip = np.concatenate([np.zeros(1600, dtype=np.int16), tone(0.2)])  # 0.2 s lead-in
+            began = await fake.play(clip)
+            assert await fake.play(np.zeros(800, dtype=np.int16)) is None  # silence: no voice
+        await stub.finished()
+
+    assert began is not None and began == fake.voice_onsets[0]
+    assert began - called < 0.1  # sent in the catch-up burst, not 0.2 s after the call
+
+
 async def test_realtime_media_is_continuous_and_paced() -> None:
     async with stub_server(listen) as (stub, url):
         async with caller(url) as fake:

@@ -106,6 +106,8 @@ class StreamCaller:
         self.marks_echoed: list[str] = []
         self.errors: list[str] = []  # malformed or unexpected messages from the server
         self.last_voice_sent_at: float | None = None
+        self.voice_onsets: list[float] = []  # when a voiced frame followed an unvoiced one
+        self._last_sent_voiced = False
         self.frames_sent = 0
         self.started_at: float | None = None  # when chunk 1 was due
         self.closed_by_server = False
@@ -208,22 +210,26 @@ class StreamCaller:
     # -----------------------------------------------------------------------------------------
     # The caller's side: audio and keys
 
-    async def play(self, pcm16_8k: np.ndarray) -> None:
+    async def play(self, pcm16_8k: np.ndarray) -> float | None:
         """Say int16 8 kHz audio: 20 ms media frames, paced in real time when ``realtime``.
 
-        Returns when the last frame has been sent. Frames whose peak exceeds ``VOICE_PEAK``
-        count as voice and update ``last_voice_sent_at``.
+        Returns, once the last frame has been sent, when its first voiced frame was sent
+        (``None`` for a clip without voice). Frames whose peak exceeds ``VOICE_PEAK`` count
+        as voice and update ``last_voice_sent_at``. The send time, not the call of ``play``,
+        is when the server could first hear the voice: a pump that fell behind catches up.
         """
         pcm = np.asarray(pcm16_8k, dtype=np.int16)
         if pcm.ndim != 1:
             raise ValueError(f"play() needs 1-D int16 audio at 8 kHz, got {pcm.ndim}-D")
         chunks = frames(mulaw_encode(pcm))
         if not chunks:
-            return
+            return None
         padded = np.zeros(len(chunks) * FRAME_BYTES, dtype=np.int32)
         padded[: len(pcm)] = pcm
         peaks = np.abs(padded.reshape(-1, FRAME_BYTES)).max(axis=1)
+        before = len(self.voice_onsets)
         await self._stream([(c, bool(p > VOICE_PEAK)) for c, p in zip(chunks, peaks, strict=True)])
+        return self.voice_onsets[before] if len(self.voice_onsets) > before else None
 
     async def silence(self, seconds: float) -> None:
         """Send ``seconds`` of mu-law silence (rounded to 20 ms frames)."""
@@ -302,6 +308,9 @@ class StreamCaller:
         await self._send("media", {"media": media})
         if voiced:
             self.last_voice_sent_at = time.monotonic()
+            if not self._last_sent_voiced:
+                self.voice_onsets.append(self.last_voice_sent_at)
+        self._last_sent_voiced = voiced
 
     async def _send(self, event: str, body: dict[str, Any]) -> None:
         """Send one sequenced message; ``sequenceNumber`` counts every message after connected."""
