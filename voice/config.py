@@ -76,8 +76,10 @@ class Settings(BaseSettings):
     dial_timeout_s: int = Field(20, ge=5, le=60)
     recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
     stream_end_ms: int = Field(600, ge=200, le=3000)  # a turn's end before it is read
-    turn_min_ms: int = Field(600, ge=100, le=3000)  # ... once read as a finished request
+    turn_min_ms: int = Field(450, ge=100, le=3000)  # ... once read as a finished request
     turn_max_ms: int = Field(1100, ge=200, le=5000)  # ... once read as unfinished
+    turn_recover_ms: int = Field(450, ge=0, le=3000)  # caller may go on after the reply began
+    stream_pause_ms: int = Field(120, ge=50, le=1000)  # silence that starts recognition
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     # Analytics page and spike alerts (voice/analytics/)
     analytics_timezone: str = "UTC"  # local days of the analytics page

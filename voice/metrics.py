@@ -38,6 +38,11 @@ class Metrics:
             "Caller speech over the bot judged a backchannel (the bot went on).",
             registry=self.registry,
         )
+        self.early_answers_cut = Counter(
+            "voice_early_answers_cut_total",
+            "Replies begun early (TURN_ANSWER_MS) and cut off because the caller went on.",
+            registry=self.registry,
+        )
         self.active_streams = Gauge(
             "voice_active_streams", "Media Streams open now.", registry=self.registry
         )

@@ -108,6 +108,20 @@ def test_the_policy_can_end_a_paused_turn_early(clips: dict[str, af.Speech]) -> 
     assert said.ms + 300 <= len(ended.audio) / 8  # the whole utterance, as at a normal end
 
 
+def test_a_stream_that_ends_mid_utterance_gives_it_up_as_the_last_turn(
+    clips: dict[str, af.Speech],
+) -> None:
+    said = clips["sentence"]
+    detector = TurnDetector(StreamingVAD())
+    assert detector.close(0.0) is None  # idle: nothing was being said
+    half = said.samples[: len(said.samples) // 2]
+    events = run(np.concatenate([af.silence(1.0), half]), detector)
+    assert kinds(events) == [SpeechStarted] and detector.in_speech
+    last = detector.close(1000 + len(half) / 8)  # the caller hung up mid-word
+    assert last is not None and not detector.in_speech
+    assert len(last.audio) / 8 >= len(half) / 8 - 2 * 32  # what they said so far, whole
+
+
 NON_SPEECH: dict[str, Callable[[], np.ndarray]] = {
     "silence": lambda: af.silence(3.0),
     "440 Hz tone": lambda: af.tone(3.0),

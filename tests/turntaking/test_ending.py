@@ -65,7 +65,7 @@ def test_limits_out_of_order_are_refused(values: tuple[int, int, int]) -> None:
 
 
 def test_a_pause_ends_when_its_reading_allows() -> None:
-    ending = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
+    ending: EndOfTurn[str] = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
     assert not ending.due(5000)  # no pause open
     pause = ending.paused()
     # not read yet: wait for the transcript (the turn needs it anyway), at most max_ms
@@ -77,7 +77,7 @@ def test_a_pause_ends_when_its_reading_allows() -> None:
 
 
 def test_without_a_reading_coming_the_fallback_ends_the_pause() -> None:
-    ending = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
+    ending: EndOfTurn[str] = EndOfTurn(TurnLimits(min_ms=300, end_ms=600, max_ms=1100))
     ending.paused(reading_coming=False)  # speech over the bot: judged on its own
     assert not ending.due(599) and ending.due(600)
     pause = ending.paused()
@@ -86,12 +86,12 @@ def test_without_a_reading_coming_the_fallback_ends_the_pause() -> None:
     assert ending.reading is Reading.PENDING
 
 
-def _read(ending: EndOfTurn) -> Reading:
+def _read(ending: EndOfTurn[str]) -> Reading:
     return ending.reading
 
 
 def test_a_stale_reading_is_ignored() -> None:
-    ending = EndOfTurn(TurnLimits())
+    ending: EndOfTurn[str] = EndOfTurn(TurnLimits())
     first = ending.paused()
     ending.resumed()  # the caller went on
     second = ending.paused()
@@ -102,3 +102,39 @@ def test_a_stale_reading_is_ignored() -> None:
     ending.resumed()
     ending.heard(second, Reading.FINISHED)  # after the pause closed
     assert _read(ending) is Reading.PENDING and not ending.due(10_000)
+
+
+def test_recovery_answers_a_finished_request_early_and_takes_the_turn_later() -> None:
+    ending: EndOfTurn[str] = EndOfTurn(
+        TurnLimits(min_ms=450, end_ms=600, max_ms=1100, recover_ms=400)
+    )
+    pause = ending.paused()
+    ending.heard(pause, Reading.FINISHED, "We're open nine to five.")
+    assert ending.early(449) is None  # not yet
+    assert ending.early(450) == "We're open nine to five."
+    assert ending.early(460) is None  # once per pause
+    ending.answering()
+    assert not ending.due(849) and ending.due(850)  # the caller may still go on meanwhile
+    ending.resumed()  # they did: the reply is cut off, the pause closed
+    assert not ending.answered and ending.early(10_000) is None
+
+
+def test_without_recovery_or_a_finished_reading_there_is_no_early_answer() -> None:
+    plain: EndOfTurn[str] = EndOfTurn(TurnLimits(min_ms=450, recover_ms=0))
+    pause = plain.paused()
+    plain.heard(pause, Reading.FINISHED, "an answer")
+    assert plain.early(1000) is None and plain.due(450)  # recover_ms 0: the turn ends
+    ending: EndOfTurn[str] = EndOfTurn(TurnLimits(min_ms=450, recover_ms=400))
+    pause = ending.paused()
+    ending.heard(pause, Reading.UNFINISHED, "an answer to half a request")
+    assert ending.early(1000) is None
+    # An early answer that could not begin (the bot still busy) leaves the turn to end at
+    # min_ms, as without recovery.
+    pause = ending.paused()
+    ending.heard(pause, Reading.FINISHED, "an answer")
+    assert ending.due(450) and not ending.answered
+
+
+def test_a_negative_recovery_window_is_refused() -> None:
+    with pytest.raises(ConfigError, match="TURN_RECOVER_MS"):
+        TurnLimits(recover_ms=-1)

@@ -64,15 +64,18 @@ Close = Callable[[], Awaitable[None]]
 @dataclass(frozen=True)
 class StreamSettings:
     end_ms: int = 600  # silence that ends a turn not yet read (see voice.turntaking.ending)
-    min_ms: int = 600  # silence that ends a turn read as a finished request
+    min_ms: int = 450  # silence before a turn read as a finished request is answered
     max_ms: int = 1100  # silence that ends a turn read as unfinished
     start_ms: int = 120  # voice that starts one (and pauses the bot: cheap to undo)
-    pause_ms: int = 250  # silence that starts speculative recognition
+    pause_ms: int = 120  # silence that starts speculative recognition
     silence_s: float = 6.0  # no answer at all for this long: a silent turn
+    recover_ms: int = 450  # after an early reply began, silence before its turn is taken
 
     @property
     def limits(self) -> TurnLimits:
-        return TurnLimits(min_ms=self.min_ms, end_ms=self.end_ms, max_ms=self.max_ms)
+        return TurnLimits(
+            min_ms=self.min_ms, end_ms=self.end_ms, max_ms=self.max_ms, recover_ms=self.recover_ms
+        )
 
 
 def stream_settings(settings: Settings) -> StreamSettings:
@@ -82,6 +85,8 @@ def stream_settings(settings: Settings) -> StreamSettings:
         min_ms=settings.turn_min_ms,
         max_ms=settings.turn_max_ms,
         silence_s=settings.stream_silence_s,
+        recover_ms=settings.turn_recover_ms,
+        pause_ms=settings.stream_pause_ms,
     )
 
 
@@ -106,7 +111,7 @@ class StreamSession:
         self._close = close
         self.metrics = metrics
         self.settings = settings
-        self.ending = EndOfTurn(settings.limits)
+        self.ending: EndOfTurn[Decision] = EndOfTurn(settings.limits)
         self.detector = TurnDetector(
             StreamingVAD(),
             start_ms=settings.start_ms,
@@ -123,6 +128,9 @@ class StreamSession:
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
         self._pending_judge: asyncio.Task[None] | None = None
         self._resume_due = False  # a short overlap: resume the bot once the caller is quiet
+        self._early: Decision | None = None  # a reply begun before its turn was taken
+        self._taking = False  # the worker is deciding or speaking a turn
+        self.early_cut = 0  # early replies cut off because the caller went on
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -145,6 +153,10 @@ class StreamSession:
             if timer is not None:
                 timer.cancel()
         await self.player.stop()  # a reply in progress is recorded as interrupted
+        last = self.detector.close(self._stream_ms)
+        if last is not None:  # hung up mid-turn, or while an early reply was playing
+            self._skip_turn_end = False
+            await self._on_turn_end(last)
         await self._turns.put(None)
         if self._worker is not None:
             try:
@@ -182,6 +194,7 @@ class StreamSession:
                 self._resume_due = False
                 self.ending.resumed()
                 self._drop_speculation()
+                await self._recover_early()
                 if self._judge is not None:
                     self._judge.cancel()
                     self._judge = None
@@ -194,6 +207,10 @@ class StreamSession:
             self._resume_due = False
             if self._barge is not None:
                 await self.player.resume()
+        if self.detector.paused and self._early is None and self._idle():
+            answer = self.ending.early(self.detector.silence_ms)
+            if answer is not None:
+                await self._answer_early(answer)
         if self.detector.paused and self.ending.due(self.detector.silence_ms):
             await self._on_turn_end(self.detector.end_turn(self._stream_ms))
         # Voice still on (no pause yet, and a pause is only seen pause_ms after it stops)
@@ -231,8 +248,41 @@ class StreamSession:
         if speculation is not None and not speculation[1].done():
             speculation[1].cancel()
 
+    def _idle(self) -> bool:
+        """Nothing else under way: no reply playing, no turn queued or being taken."""
+        return not self.player.speaking and self._turns.empty() and not self._taking
+
+    async def _answer_early(self, decision: Decision) -> None:
+        """Start the reply to the finished request heard so far before its turn is taken
+        (the first sentence, synthesized during the speculation)."""
+        first = next((s for phrase in decision.say for s in sentences(phrase)), None)
+        if first is None:
+            return
+        try:
+            data = await self.audio.mulaw(first)
+        except SpeechError:
+            return
+        if not self.detector.paused or not self._idle():
+            return  # the caller went on, or the turn ended, while it was fetched
+        self._early = decision
+        self.ending.answering()
+        self.player.begin()
+        self.player.add(first, data)
+
+    async def _recover_early(self) -> None:
+        """The caller went on while an early reply had begun: cut it off; it is one turn."""
+        if self._early is None:
+            return
+        self._early = None
+        await self.player.stop()
+        self.early_cut += 1
+        self.metrics.early_answers_cut.inc()
+        log.info("call %s: the caller went on; the early reply stops", self.call_sid)
+
     async def _on_turn_end(self, event: TurnEnded) -> None:
         read, waited = self.ending.reading, self.ending.silence_needed
+        if self.ending.answered:  # the reply began at min_ms; the turn was taken later
+            waited = self.settings.min_ms
         self.ending.resumed()
         now = _clock()
         voice_end = now - max(0.0, self._stream_ms - event.last_voice_ms) / 1000
@@ -273,7 +323,10 @@ class StreamSession:
     ) -> None:
         speculation, self._speculation = self._speculation, None
         task = speculation[1] if speculation is not None else None
-        queued = Queued(audio=event.audio, speculative=task, voice_end=voice_end, ending=ending)
+        early, self._early = self._early, None
+        queued = Queued(
+            audio=event.audio, speculative=task, voice_end=voice_end, ending=ending, early=early
+        )
         await self._turns.put(queued)
 
     async def _speculate(self, audio: np.ndarray, pause: int) -> Timed:
@@ -291,7 +344,7 @@ class StreamSession:
             with contextlib.suppress(Exception):
                 heard = Heard(transcript=transcript)
                 decision = await self.calls.preview(self.call_sid, heard, self.caller)
-        self.ending.heard(pause, reading(transcript.text, decision))
+        self.ending.heard(pause, reading(transcript.text, decision), decision)
         if decision is not None:
             with contextlib.suppress(Exception):
                 for phrase in decision.say[:1]:
@@ -372,6 +425,7 @@ class StreamSession:
             if queued is None:
                 return
             try:
+                self._taking = True
                 await self._take(queued)
                 self._errors = 0
             except asyncio.CancelledError:
@@ -380,6 +434,8 @@ class StreamSession:
                 self._errors += 1
                 log.exception("call %s: turn failed (error #%d)", self.call_sid, self._errors)
                 await self._recover()
+            finally:
+                self._taking = False
 
     async def _take(self, queued: Queued) -> None:
         started = _clock() if queued.voice_end is None else queued.voice_end
@@ -393,12 +449,21 @@ class StreamSession:
                 return
         timings = dict(heard.timings) if heard is not None else {}
         timings.update(queued.ending)
-        if self.player.speaking:
+        early = queued.early if self.player.speaking and not self.player.paused else None
+        if self.player.speaking and early is None:
             await self.player.stop()
         turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
         deciding = asyncio.create_task(self.calls.decide(turn))
-        held = await self._hold_on_while(deciding)
+        held = early is None and await self._hold_on_while(deciding)
         decision = await deciding
+        if self._closing:
+            return  # the stream ended: what the caller said is stored, nobody hears a reply
+        if early is not None:
+            if early.say == decision.say:  # the reply under way is the answer: go on with it
+                timings["answered_early"] = 1.0
+                await self._speak(decision, started=started, timings=timings, begun=True)
+                return
+            await self.player.stop()
         said_first: str | None = None
         if held:
             # The reply follows the whole "one moment", not a cut-off half of it.
@@ -456,24 +521,28 @@ class StreamSession:
         started: float,
         timings: dict[str, float],
         said_first: str | None = None,
+        begun: bool = False,
     ) -> None:
         """Stream the reply sentence by sentence; store what the caller actually heard
-        (``said_first``: what they heard of a "one moment" before it)."""
+        (``said_first``: what they heard of a "one moment" before it). ``begun``: its first
+        sentence is already playing (an early answer)."""
         self._expecting_slot = decision.expecting is not None
-        self.player.begin()
+        if not begun:
+            self.player.begin()
         t0 = time.perf_counter()
-        first = True
-        for phrase in decision.say:
-            for sentence in sentences(phrase):
-                try:
-                    data = await self.audio.mulaw(sentence)
-                except SpeechError:
-                    log.exception("call %s: no audio for %r", self.call_sid, sentence[:60])
-                    continue
-                if first:
-                    timings["tts_first_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-                    first = False
-                self.player.add(sentence, data)
+        first = not begun
+        for index, sentence in enumerate(s for phrase in decision.say for s in sentences(phrase)):
+            if begun and index == 0:
+                continue
+            try:
+                data = await self.audio.mulaw(sentence)
+            except SpeechError:
+                log.exception("call %s: no audio for %r", self.call_sid, sentence[:60])
+                continue
+            if first:
+                timings["tts_first_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+                first = False
+            self.player.add(sentence, data)
         self.player.finish()
         report = await self.player.wait(
             timeout=None if decision.action is Action.LISTEN else CLOSE_AFTER_S
@@ -579,3 +648,4 @@ class Queued:
     heard: Heard | None = None
     voice_end: float | None = None  # _clock() of the caller's last voiced frame
     ending: dict[str, float] = field(default_factory=dict)  # {"end_<reading>_ms": waited}
+    early: Decision | None = None  # the reply begun before the turn was taken

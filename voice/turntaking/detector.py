@@ -152,6 +152,11 @@ class TurnDetector:
             raise RuntimeError("end_turn needs a paused turn")
         return self._finish(now_ms)
 
+    def close(self, now_ms: float) -> TurnEnded | None:
+        """The stream ended: the utterance under way (voiced or paused), if any, as its last
+        turn, so what the caller said before hanging up is not lost."""
+        return self._finish(now_ms) if self._phase is not _Phase.IDLE else None
+
     def reset(self) -> None:
         """Forget the stream (and reset the VAD): the next frame starts a new stream."""
         self._vad.reset()

@@ -54,6 +54,7 @@ class LiveHearing:
     side: TwilioSide = field(default_factory=TwilioSide)
     interrupted_at_ms: float | None = None  # stream time the interruption clip began
     began: float = 0.0  # loop time of stream time 0
+    early_cut: int = 0  # replies begun early and cut off because the caller went on
 
     def bot_audio_heard_after(self, stream_ms: float) -> float:
         """Milliseconds of bot audio the caller heard from ``stream_ms`` until the bot went
@@ -164,6 +165,7 @@ class LiveCall:
             side=side,
             interrupted_at_ms=interrupted_at_ms,
             began=began,
+            early_cut=session.early_cut,
         )
         # (A voice that starts on the clip's first sample is dated up to one VAD chunk early.)
         since = clip_start_ms - EARLY_MS

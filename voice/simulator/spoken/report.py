@@ -19,6 +19,7 @@ class Figures:
     first_words_lost: int
     clipped_onsets: int | None
     split_turns: int
+    early_replies_cut: int
     dropped: int
     false_turns: int
     onset_late_p50_ms: float | None
@@ -42,6 +43,7 @@ def figures(results: Sequence[RowResult], mode: str) -> Figures:
         first_words_lost=sum(h.first_word_lost for _, h in speech),
         clipped_onsets=sum(clipped) if clipped else None,
         split_turns=sum(h.split for _, h in speech),
+        early_replies_cut=sum(h.cut_early for _, h in speech),
         dropped=sum(h.dropped for _, h in speech),
         false_turns=sum(h.false_turn for _, h in heard),
         onset_late_p50_ms=_quantile(late, 0.5),
@@ -84,7 +86,10 @@ def report_json(results: Sequence[RowResult], modes: Sequence[str]) -> dict[str,
             },
         }
         for r in results
-        if any(not h.correct or h.split or h.dropped or h.first_word_lost for h in r.heard.values())
+        if any(
+            not h.correct or h.split or h.cut_early or h.dropped or h.first_word_lost
+            for h in r.heard.values()
+        )
     ]
     return out
 
@@ -93,7 +98,7 @@ def format_report(results: Sequence[RowResult], modes: Sequence[str]) -> str:
     lines = [f"{len(results)} rows"]
     header = (
         f"{'':16} {'rows':>5} {'typed':>6} {'spoken':>6} {'WER':>6} {'1st lost':>8} "
-        f"{'clipped':>7} {'split':>5} {'dropped':>7} {'false':>5} {'late p50/p95':>13}"
+        f"{'clipped':>7} {'split':>5} {'cut':>4} {'dropped':>7} {'false':>5} {'late p50/p95':>13}"
     )
     for mode in modes:
         lines += ["", f"== {mode} ==", header]
@@ -120,7 +125,7 @@ def _row(name: str, f: Figures) -> str:
         f"{percent(f.spoken_accuracy):>6} "
         f"{percent(f.word_error_rate):>6} {f.first_words_lost:>8} "
         f"{'-' if f.clipped_onsets is None else f.clipped_onsets:>7} {f.split_turns:>5} "
-        f"{f.dropped:>7} {f.false_turns:>5} {late:>13}"
+        f"{f.early_replies_cut:>4} {f.dropped:>7} {f.false_turns:>5} {late:>13}"
     )
 
 

@@ -152,7 +152,13 @@ async def evaluate_spoken(
 async def _live(ctx: AppContext, case: SpokenCase, clip: Clip) -> Heard:
     hearing = await LiveCall(ctx).hear(clip.audio.samples)
     return _judged(
-        "live", case, clip, hearing.caller_turns(), hearing.starts_ms, hearing.preroll_ms
+        "live",
+        case,
+        clip,
+        hearing.caller_turns(),
+        hearing.starts_ms,
+        hearing.preroll_ms,
+        early_cut=hearing.early_cut,
     )
 
 
@@ -168,6 +174,8 @@ def _judged(
     caller_turns: list[dict[str, Any]],
     starts_ms: list[float] | None,
     preroll_ms: float,
+    *,
+    early_cut: int = 0,
 ) -> Heard:
     return judge(
         mode,
@@ -178,4 +186,5 @@ def _judged(
         caller_turns=caller_turns,
         starts_ms=starts_ms,
         preroll_ms=preroll_ms,
+        early_cut=early_cut,
     )

@@ -54,6 +54,7 @@ class Heard:
     clipped_onset: bool | None  # live only: Whisper's audio began after the voice did
     onset_late_ms: float | None  # live only: detected start minus true start
     split: bool  # one utterance stored as several turns
+    cut_early: bool  # live only: a reply began while the caller was still talking, then stopped
     dropped: bool  # speech of DROP_MIN_MS or more that made no turn
     false_turn: bool  # a non-speech row that made a turn
 
@@ -68,6 +69,7 @@ def judge(
     caller_turns: list[dict[str, Any]],
     starts_ms: list[float] | None = None,
     preroll_ms: float = 0.0,
+    early_cut: int = 0,
 ) -> Heard:
     """``speech`` are the clip's voiced spans (ms); ``starts_ms`` the live detector's
     ``SpeechStarted`` times in clip time (None in turn mode)."""
@@ -98,6 +100,7 @@ def judge(
         clipped_onset=clipped,
         onset_late_ms=onset_late,
         split=len(caller_turns) > 1,
+        cut_early=early_cut > 0,
         dropped=dropped,
         false_turn=not is_speech and bool(caller_turns),
     )
