@@ -92,8 +92,8 @@ def render_section(results: Sequence[RowResult], split: str, barge: Barge, secon
         "recording trimmed as Twilio trims it). Typed: the matcher on the row's text.",
         "",
         "| mode | rows | typed | spoken | WER | first words lost | clipped onsets | "
-        "split turns | dropped | non-speech turns |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "split turns | early replies cut | dropped | non-speech turns |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for mode in MODES:
         lines.append(_line(mode, figures(results, mode)))
@@ -110,7 +110,7 @@ def render_section(results: Sequence[RowResult], split: str, barge: Barge, secon
             f"{_p(t.spoken_accuracy)} | {_p(f.word_error_rate)} | {_p(t.word_error_rate)} |"
         )
     lines += ["", "Per kind:", ""]
-    lines.append("| kind | rows | typed | live | turns | split (live) | dropped | 1st lost |")
+    lines.append("| kind | rows | typed | live | turns | split / cut (live) | dropped | 1st lost |")
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     live_k = grouped(results, "live", lambda r: r.case.kind)
     turns_k = grouped(results, "turns", lambda r: r.case.kind)
@@ -118,7 +118,8 @@ def render_section(results: Sequence[RowResult], split: str, barge: Barge, secon
         t = turns_k[kind]
         lines.append(
             f"| {kind} | {f.rows} | {_p(f.typed_accuracy)} | {_p(f.spoken_accuracy)} | "
-            f"{_p(t.spoken_accuracy)} | {f.split_turns} | {f.dropped + t.dropped} | "
+            f"{_p(t.spoken_accuracy)} | {f.split_turns} / {f.early_replies_cut} | "
+            f"{f.dropped + t.dropped} | "
             f"{f.first_words_lost}/{t.first_words_lost} |"
         )
     heard = barge.heard_ms
@@ -131,6 +132,13 @@ def render_section(results: Sequence[RowResult], split: str, barge: Barge, secon
         f"talked through: {barge.not_stopped}; backchannels that stopped the bot: "
         f"{barge.backchannel_stops}. (Virtual clock: models take no time here; the "
         "real-time figure from the caller's socket is in the Media Streams section.)",
+        "",
+        "Early replies cut: the bot began answering a request that sounded finished "
+        "(`TURN_MIN_MS`) and the caller went on within `TURN_RECOVER_MS`, so the reply "
+        "stopped after its first word or two and the whole utterance was one turn "
+        "(recovery). On this clock the models are instant, so the reply begins exactly at "
+        "`TURN_MIN_MS`; in a real call it begins once the transcript is ready, about 500 ms "
+        "into the pause here, so fewer pauses see it.",
         "<!-- hearing:end -->",
     ]
     return "\n".join(lines)
@@ -141,7 +149,7 @@ def _line(mode: str, f: Figures) -> str:
         f"| {mode} | {f.rows} | {_p(f.typed_accuracy)} | **{_p(f.spoken_accuracy)}** | "
         f"{_p(f.word_error_rate)} | {f.first_words_lost} | "
         f"{'-' if f.clipped_onsets is None else f.clipped_onsets} | {f.split_turns} | "
-        f"{f.dropped} | {f.false_turns} |"
+        f"{f.early_replies_cut if mode == 'live' else '-'} | {f.dropped} | {f.false_turns} |"
     )
 
 

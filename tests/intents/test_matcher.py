@@ -211,3 +211,14 @@ def test_bare_replies_match_no_intent(matcher: Matcher, text: str) -> None:
 )
 def test_speech_to_text_slips_still_match(matcher: Matcher, text: str, intent: str) -> None:
     assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize("words", ["parcel tracking", "invoices", "refunds please"])
+def test_whisper_full_stop_does_not_change_the_match(matcher: Matcher, words: str) -> None:
+    """Whisper ends every transcript with "." or "?"; the examples have neither. On one- and
+    two-word requests the stop alone used to push the sentence model's score under its floor
+    (the hearing corpus: "tracking" understood typed, refused as Whisper's "Tracking.")."""
+    typed = matcher.match(words)
+    for heard in (words.capitalize() + ".", words.capitalize() + "?"):
+        match = matcher.match(heard)
+        assert (match.intent, match.confidence) == (typed.intent, typed.confidence), heard

@@ -204,7 +204,7 @@ class Matcher:
             examples = self._example_scores(query, range(len(self._names)))
             scores = [round((e + k) / 2.0, 4) for e, k in zip(examples, keywords, strict=True)]
             return scores, None
-        meaning = self._semantic.scores(joined_digit_runs(text))
+        meaning = self._semantic.scores(_sentence_form(text))
         closest = sorted(range(len(self._names)), key=lambda i: -meaning[i])[:CANDIDATES]
         examples = self._example_scores(query, closest)
         scores = [
@@ -268,6 +268,14 @@ def _prepare(text: str) -> _Text:
         if token == NUMBER_TOKEN or not (token in STOP_WORDS or token.isdigit()):
             content.append(_stem(token))
     return _Text(full=" ".join(full), content=tuple(content))
+
+
+def _sentence_form(text: str) -> str:
+    """``text`` as the sentence model should read it: digit runs joined, and without the
+    full stop or question mark Whisper ends every transcript with. The examples have none,
+    and on a one-word request the stop alone moved the score below the meaning floor
+    ("tracking" was understood, Whisper's "Tracking." refused)."""
+    return joined_digit_runs(text).strip().rstrip(".?!").rstrip()
 
 
 def _is_reply(full: str) -> bool:
