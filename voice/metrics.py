@@ -40,7 +40,8 @@ class Metrics:
         )
         self.early_answers_cut = Counter(
             "voice_early_answers_cut_total",
-            "Replies begun early (TURN_ANSWER_MS) and cut off because the caller went on.",
+            "Replies begun before the turn was taken (TURN_RECOVER_MS) and cut off because the "
+            "caller went on.",
             registry=self.registry,
         )
         self.active_streams = Gauge(

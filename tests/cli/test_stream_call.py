@@ -44,3 +44,29 @@ def test_call_in_another_voice_prints_only_its_own_lines(
     assert "Call ended by the" in done.stdout
     for stream in (done.stdout, done.stderr):  # no request log lines between the turns
         assert "httpx" not in stream and "HTTP Request" not in stream
+
+
+def test_a_reply_cut_off_in_a_pause_is_not_taken_for_the_answer(
+    live: tuple[str, dict[str, str], Path],
+) -> None:
+    """The bot begins answering in the caller's pause and stops when they go on (recovery);
+    the simulated caller must then wait for the real answer, not speak its next line into
+    the same turn (it did: both lines were heard as one turn)."""
+    url, env, workdir = live
+    paused = "What time do you open [noise:0.7] on Saturdays?"
+    done = voice(
+        "call",
+        "--url",
+        url,
+        "--voice",
+        "hibari",
+        paused,
+        "Where is my order?",
+        env=env,
+        cwd=workdir,
+    )
+    assert done.returncode == 0, done.stderr
+    turns = [line for line in done.stdout.splitlines() if line.strip().startswith("caller:")]
+    assert len(turns) == 2, done.stdout
+    assert "saturday" in turns[0].lower() and "order" not in turns[0].lower(), turns[0]
+    assert "-> track_order" in turns[1], turns[1]

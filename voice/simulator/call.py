@@ -246,6 +246,10 @@ class SimulatedCall:
                 elif not isinstance(step, Silence):
                     wav = await self._audio(step)
                     await caller.play(caller.say_wav(wav))
+                    # The answer is what comes after the caller's last words: a reply begun
+                    # during a pause and cut off when they went on (recovery) is not it.
+                    voice_end = caller.last_voice_sent_at
+                    began = max(began, voice_end) if voice_end is not None else began
                 await self._listen(caller, result, since=began)
             closed = caller.closed_by_server
         return pending, closed
