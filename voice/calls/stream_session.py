@@ -66,7 +66,7 @@ class StreamSettings:
     end_ms: int = 600  # silence that ends a turn not yet read (see voice.turntaking.ending)
     min_ms: int = 450  # silence before a turn read as a finished request is answered
     max_ms: int = 1100  # silence that ends a turn read as unfinished
-    start_ms: int = 120  # voice that starts one (and pauses the bot: cheap to undo)
+    start_ms: int = 80  # voice that starts one (and pauses the bot: cheap to undo)
     pause_ms: int = 120  # silence that starts speculative recognition
     silence_s: float = 6.0  # no answer at all for this long: a silent turn
     recover_ms: int = 450  # after an early reply began, silence before its turn is taken
