@@ -114,6 +114,24 @@ async def test_barge_in_stops_the_bot_and_is_heard(line: StreamLine) -> None:
     assert number.get("url", "").endswith(f"/twilio/whisper?call={sid}&agent=0")
 
 
+async def test_a_hang_up_during_the_reply_keeps_the_turn_and_what_was_heard(
+    line: StreamLine,
+) -> None:
+    """The caller hangs up at the first words of the answer, which (recovery) begin before
+    the turn is taken: their request and the part of the reply they heard are stored."""
+    sid = "CA" + "9" * 32
+    async with line.caller(sid) as caller:
+        await caller.wait_until_quiet(0.6, timeout=15)
+        await caller.play(await line.speech("What are your opening hours?"))
+        assert caller.last_voice_sent_at is not None
+        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+    record = await line.wait_for_turns(sid, 3)
+    assert [t["intent"] for t in caller_turns(record)] == ["business_hours"]
+    answer = bot_turns(record)[1]
+    assert answer["timings"].get("interrupted") == 1.0
+    assert answer["text"] != prompts.ANYTHING_ELSE and answer["timings"]["played_ms"] > 0
+
+
 async def test_a_backchannel_does_not_cut_the_bot_off(line: StreamLine) -> None:
     sid = "CA" + "4" * 32
     async with line.caller(sid) as caller:

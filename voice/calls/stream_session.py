@@ -131,6 +131,7 @@ class StreamSession:
         self._early: Decision | None = None  # a reply begun before its turn was taken
         self._taking = False  # the worker is deciding or speaking a turn
         self.early_cut = 0  # early replies cut off because the caller went on
+        self._early_heard: PlaybackReport | None = None  # of an early reply the hang-up cut
         self._keys = ""
         self._key_timer: asyncio.TimerHandle | None = None
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -152,7 +153,8 @@ class StreamSession:
         for timer in (self._key_timer, self._silence_timer):
             if timer is not None:
                 timer.cancel()
-        await self.player.stop()  # a reply in progress is recorded as interrupted
+        stopped = await self.player.stop()  # a reply in progress is recorded as interrupted
+        self._early_heard = stopped if self._early is not None else None
         last = self.detector.close(self._stream_ms)
         if last is not None:  # hung up mid-turn, or while an early reply was playing
             self._skip_turn_end = False
@@ -456,8 +458,11 @@ class StreamSession:
         deciding = asyncio.create_task(self.calls.decide(turn))
         held = early is None and await self._hold_on_while(deciding)
         decision = await deciding
-        if self._closing:
-            return  # the stream ended: what the caller said is stored, nobody hears a reply
+        if self._closing:  # the stream ended: what the caller said is stored
+            if queued.early is not None and self._early_heard is not None:
+                # They hung up while its early reply played: store what they heard of it.
+                await self._record(decision, self._early_heard, started=started, timings=timings)
+            return
         if early is not None:
             if early.say == decision.say:  # the reply under way is the answer: go on with it
                 timings["answered_early"] = 1.0
