@@ -44,6 +44,16 @@ class StreamLine(RunningApp):
     async def speech(self, text: str) -> np.ndarray:
         return read_wav(await self.voice.say(text)).samples
 
+    async def ask(
+        self, caller: StreamCaller, text: str, *, quiet_s: float = 15, answer_s: float = 10
+    ) -> float:
+        """Once the bot is quiet (the greeting), say ``text``; returns when the first audio
+        of the answer arrived (after the caller's last voiced frame)."""
+        await caller.wait_until_quiet(0.6, timeout=quiet_s)
+        await caller.play(await self.speech(text))
+        assert caller.last_voice_sent_at is not None
+        return await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=answer_s)
+
     async def post(self, path: str, params: dict[str, str]) -> httpx.Response:
         signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params)
         return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})

@@ -91,10 +91,7 @@ async def test_a_question_answered_over_the_stream(line: StreamLine) -> None:
 async def test_barge_in_stops_the_bot_and_is_heard(line: StreamLine) -> None:
     sid = "CA" + "3" * 32
     async with line.caller(sid) as caller:
-        await caller.wait_until_quiet(0.6, timeout=15)
-        await caller.play(await line.speech("How do I get a refund?"))
-        assert caller.last_voice_sent_at is not None
-        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+        await line.ask(caller, "How do I get a refund?")
         await asyncio.sleep(1.0)  # the answer is playing
         words = await line.speech("Actually, I want to speak to a person.")
         talk_start = await caller.play(words)  # when its first voiced frame left the caller
@@ -121,10 +118,7 @@ async def test_a_hang_up_during_the_reply_keeps_the_turn_and_what_was_heard(
     the turn is taken: their request and the part of the reply they heard are stored."""
     sid = "CA" + "9" * 32
     async with line.caller(sid) as caller:
-        await caller.wait_until_quiet(0.6, timeout=15)
-        await caller.play(await line.speech("What are your opening hours?"))
-        assert caller.last_voice_sent_at is not None
-        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+        await line.ask(caller, "What are your opening hours?")
     record = await line.wait_for_turns(sid, 3)
     assert [t["intent"] for t in caller_turns(record)] == ["business_hours"]
     answer = bot_turns(record)[1]
@@ -135,10 +129,7 @@ async def test_a_hang_up_during_the_reply_keeps_the_turn_and_what_was_heard(
 async def test_a_backchannel_does_not_cut_the_bot_off(line: StreamLine) -> None:
     sid = "CA" + "4" * 32
     async with line.caller(sid) as caller:
-        await caller.wait_until_quiet(0.6, timeout=15)
-        await caller.play(await line.speech("I forgot my password."))
-        assert caller.last_voice_sent_at is not None
-        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+        await line.ask(caller, "I forgot my password.")
         await asyncio.sleep(1.5)
         # ("Mhm." would be ideal, but the bundled voice spells it out as letters.)
         await caller.play(await line.speech("Okay."))
@@ -152,10 +143,7 @@ async def test_a_backchannel_does_not_cut_the_bot_off(line: StreamLine) -> None:
 async def test_keypad_over_the_stream(line: StreamLine) -> None:
     sid = "CA" + "5" * 32
     async with line.caller(sid) as caller:
-        await caller.wait_until_quiet(0.6, timeout=15)
-        await caller.play(await line.speech("Where is my order?"))
-        assert caller.last_voice_sent_at is not None
-        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+        await line.ask(caller, "Where is my order?")
         await caller.wait_until_quiet(0.5, timeout=15)
         for digit in "88120#":
             await caller.press(digit)
@@ -183,10 +171,7 @@ async def test_refused_handshake_stores_nothing(line: StreamLine) -> None:
 async def test_dropped_stream_is_stored_and_the_call_goes_on(line: StreamLine) -> None:
     sid = "CA" + "7" * 32
     async with line.caller(sid) as caller:
-        await caller.wait_until_quiet(0.6, timeout=15)
-        await caller.play(await line.speech("I forgot my password."))
-        assert caller.last_voice_sent_at is not None
-        await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+        await line.ask(caller, "I forgot my password.")
         await asyncio.sleep(0.5)
         await caller.abort()  # the socket dies mid-reply
     record = await line.wait_for_turns(sid, 3)
@@ -223,10 +208,7 @@ async def test_concurrent_calls_each_get_their_answer(line: StreamLine) -> None:
 
     async def one(sid: str, text: str) -> None:
         async with line.caller(sid) as caller:
-            await caller.wait_until_quiet(0.6, timeout=20)
-            await caller.play(await line.speech(text))
-            assert caller.last_voice_sent_at is not None
-            await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=15)
+            await line.ask(caller, text, quiet_s=20, answer_s=15)
 
     await asyncio.gather(*(one(sid, text) for sid, (text, _) in questions.items()))
     for sid, (_, intent) in questions.items():

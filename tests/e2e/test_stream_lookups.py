@@ -31,10 +31,7 @@ async def test_a_slow_lookup_is_bridged_with_one_moment(
     try:
         async with stream_line(settings, engines, caller_voice) as line:
             async with line.caller(sid) as caller:
-                await caller.wait_until_quiet(0.6, timeout=15)  # the greeting
-                await caller.play(await line.speech("Where is my order?"))
-                assert caller.last_voice_sent_at is not None
-                await caller.wait_for_audio(after=caller.last_voice_sent_at, timeout=10)
+                await line.ask(caller, "Where is my order?")
                 await caller.wait_until_quiet(0.5, timeout=15)
                 for digit in "45712#":
                     await caller.press(digit)

@@ -111,7 +111,7 @@ class StreamSession:
         self._close = close
         self.metrics = metrics
         self.settings = settings
-        self.ending: EndOfTurn[Decision] = EndOfTurn(settings.limits)
+        self.ending: EndOfTurn[EarlyReply] = EndOfTurn(settings.limits)
         self.detector = TurnDetector(
             StreamingVAD(),
             start_ms=settings.start_ms,
@@ -210,9 +210,9 @@ class StreamSession:
             if self._barge is not None:
                 await self.player.resume()
         if self.detector.paused and self._early is None and self._idle():
-            answer = self.ending.early(self.detector.silence_ms)
-            if answer is not None:
-                await self._answer_early(answer)
+            early = self.ending.early(self.detector.silence_ms)
+            if early is not None:
+                self._answer_early(early)
         if self.detector.paused and self.ending.due(self.detector.silence_ms):
             await self._on_turn_end(self.detector.end_turn(self._stream_ms))
         # Voice still on (no pause yet, and a pause is only seen pause_ms after it stops)
@@ -254,22 +254,13 @@ class StreamSession:
         """Nothing else under way: no reply playing, no turn queued or being taken."""
         return not self.player.speaking and self._turns.empty() and not self._taking
 
-    async def _answer_early(self, decision: Decision) -> None:
+    def _answer_early(self, early: EarlyReply) -> None:
         """Start the reply to the finished request heard so far before its turn is taken
-        (the first sentence, synthesized during the speculation)."""
-        first = next((s for phrase in decision.say for s in sentences(phrase)), None)
-        if first is None:
-            return
-        try:
-            data = await self.audio.mulaw(first)
-        except SpeechError:
-            return
-        if not self.detector.paused or not self._idle():
-            return  # the caller went on, or the turn ended, while it was fetched
-        self._early = decision
+        (its first sentence, synthesized during the speculation)."""
+        self._early = early.decision
         self.ending.answering()
         self.player.begin()
-        self.player.add(first, data)
+        self.player.add(early.sentence, early.mulaw)
 
     async def _recover_early(self) -> None:
         """The caller went on while an early reply had begun: cut it off; it is one turn."""
@@ -346,12 +337,14 @@ class StreamSession:
             with contextlib.suppress(Exception):
                 heard = Heard(transcript=transcript)
                 decision = await self.calls.preview(self.call_sid, heard, self.caller)
-        self.ending.heard(pause, reading(transcript.text, decision), decision)
-        if decision is not None:
+        read = reading(transcript.text, decision)
+        self.ending.heard(pause, read)
+        first = next((s for p in decision.say for s in sentences(p)), None) if decision else None
+        if decision is not None and first is not None:
             with contextlib.suppress(Exception):
-                for phrase in decision.say[:1]:
-                    for sentence in sentences(phrase)[:1]:
-                        await self.audio.mulaw(sentence)
+                # Ready to play: the reply may begin before the turn is taken (recovery).
+                early = EarlyReply(decision, first, await self.audio.mulaw(first))
+                self.ending.heard(pause, read, early)
         return timed
 
     async def _judge_overlap(self, audio: np.ndarray, speech_ms: float) -> None:
@@ -536,9 +529,8 @@ class StreamSession:
             self.player.begin()
         t0 = time.perf_counter()
         first = not begun
-        for index, sentence in enumerate(s for phrase in decision.say for s in sentences(phrase)):
-            if begun and index == 0:
-                continue
+        to_say = [s for phrase in decision.say for s in sentences(phrase)]
+        for sentence in to_say[1:] if begun else to_say:
             try:
                 data = await self.audio.mulaw(sentence)
             except SpeechError:
@@ -640,6 +632,15 @@ def _done(timed: Timed) -> asyncio.Task[Timed]:
         return timed
 
     return asyncio.ensure_future(value())
+
+
+@dataclass(frozen=True)
+class EarlyReply:
+    """A speculation's answer, ready to begin: the decision and its first sentence's audio."""
+
+    decision: Decision
+    sentence: str
+    mulaw: bytes
 
 
 @dataclass
