@@ -21,6 +21,7 @@ music, noise, a cough-like burst, silence) still empty in about 10 ms. Longer au
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import re
@@ -36,6 +37,8 @@ from voice.speech.audio import Audio
 from voice.speech.codecs import for_whisper, resample
 from voice.speech.models import BUNDLED_WHISPER
 from voice.speech.vad import StreamingVAD
+
+log = logging.getLogger(__name__)
 
 MIN_AUDIO_S = 0.15
 """Shorter audio (seconds) is not sent to the model: no word fits in it."""
@@ -182,10 +185,23 @@ class WhisperSTT:
                 return "", 0.0
             pad = np.zeros(round(PAD_S * audio.rate), dtype=np.int16)
             audio = Audio(np.concatenate([pad, audio.samples, pad]), audio.rate)
+        text, confidence, looped = self._run(audio, self._beam_size, vad_filter=not gated)
+        if looped and self._beam_size > 1:
+            # Beam search fell into a repetition loop ("4, 5, 4, 4, 4, ..." for two digits
+            # read with a pause): the loop is dropped as noise, and with it the caller's
+            # words. Greedy decoding of the same audio rarely loops the same way.
+            log.debug(
+                "Whisper looped on %.2f s of audio; decoding it again greedily", audio.duration_s
+            )
+            text, confidence, _ = self._run(audio, 1, vad_filter=not gated)
+        return text, confidence
+
+    def _run(self, audio: Audio, beam_size: int, *, vad_filter: bool) -> tuple[str, float, bool]:
+        """One decoding pass: the kept text, its confidence, and whether a segment looped."""
         segments, _info = self._model.transcribe(
             for_whisper(audio),
             language=self._language,
-            beam_size=self._beam_size,
+            beam_size=beam_size,
             temperature=0.0,  # no fallback: on non-speech it multiplies the decoding time
             condition_on_previous_text=False,
             initial_prompt=self._prompt,
@@ -193,10 +209,12 @@ class WhisperSTT:
             log_prob_threshold=-1.0,
             compression_ratio_threshold=COMPRESSION_DROP,
             max_new_tokens=128,
-            vad_filter=not gated,
+            vad_filter=vad_filter,
             vad_parameters=_VAD_PARAMETERS,
         )
-        return _combine(segments)
+        kept = list(segments)  # decoding happens here, as the generator is consumed
+        looped = any(segment.compression_ratio > COMPRESSION_DROP for segment in kept)
+        return (*_combine(kept), looped)
 
 
 def _voiced(audio: Audio) -> bool:

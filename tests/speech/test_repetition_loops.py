@@ -1,0 +1,61 @@
+"""Whisper's repetition loop: with the pack's prompt and beam search, tiny.en heard the
+digits "four" and "five", read with a pause between them, as "4, 5, 4, 5, 4, 4, 4, ..."
+until its token limit. The loop's compression ratio marks it as noise, so the caller's words
+were dropped, and in a live call the utterance was then thrown away as a cough: of "4, 5, 7,
+1, 2, I think" the bot stored "7, 1, 2, I think" (hearing corpus row digits-016, issue #10).
+Reproduced with the corpus's own joe caller and its own pause."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from voice.intents.loader import load_intents
+from voice.intents.vocabulary import vocabulary_prompt
+from voice.simulator.caller_audio import Delivery, render
+from voice.simulator.voices import caller_speaker
+from voice.speech.audio import Audio
+from voice.speech.models import BUNDLED_WHISPER, resolve_whisper_model
+from voice.speech.stt import WhisperSTT
+
+INTENTS = Path(__file__).resolve().parents[2] / "intents"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(1) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="module")
+def service_whisper(pool: ThreadPoolExecutor) -> WhisperSTT:
+    """Whisper as the service runs it: beam 3 (WHISPER_BEAM) and the pack's words as prompt."""
+    stt = WhisperSTT(resolve_whisper_model(BUNDLED_WHISPER), executor=pool, beam_size=3)
+    stt.load()
+    stt.use_vocabulary(vocabulary_prompt(load_intents(INTENTS), "Acme"))
+    return stt
+
+
+async def _digits(pool: ThreadPoolExecutor) -> Audio:
+    clip = await render(caller_speaker("joe", pool), "4, 5", Delivery(pause_ms=750))
+    start, end = clip.speech[0][0], clip.speech[-1][1]
+    span = clip.audio.samples[max(0, int((start - 300) * 8)) : int((end + 300) * 8)]
+    return Audio(span, clip.audio.rate)
+
+
+async def test_digits_with_a_pause_are_heard_not_dropped_as_a_loop(
+    service_whisper: WhisperSTT, pool: ThreadPoolExecutor
+) -> None:
+    heard = await service_whisper.transcribe(await _digits(pool))
+    words = heard.text.lower().replace(",", " ").replace(".", " ").split()
+    assert words in (["4", "5"], ["four", "five"]), heard
+
+
+async def test_a_loop_never_reaches_the_transcript(
+    service_whisper: WhisperSTT, pool: ThreadPoolExecutor
+) -> None:
+    heard = await service_whisper.transcribe(await _digits(pool))
+    assert len(heard.text.split()) <= 4, heard  # two words said: no "4, 4, 4, ..." tail
