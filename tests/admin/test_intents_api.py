@@ -91,19 +91,6 @@ async def test_try_a_phrase(
     assert scores == sorted(scores, reverse=True)
 
 
-async def test_try_says_when_look_alike_words_were_respelt(admin_line: Line) -> None:
-    # Whisper's "Building" for "billing": understood on the second try, and the admin sees how.
-    text = "Building issue with my last statement."
-    data = (await post(admin_line, "/api/intents/try", {"text": text})).json()
-    assert (data["intent"], data["respelt"]) == (
-        "billing_question",
-        "billing issue with my last statement",
-    )
-    assert "read as" in data["why"]
-    plain = (await post(admin_line, "/api/intents/try", {"text": "where is my order"})).json()
-    assert plain["respelt"] is None and "read as" not in plain["why"]
-
-
 async def test_try_says_when_the_policy_hands_over_at_once(admin_line: Line) -> None:
     data = (await post(admin_line, "/api/intents/try", {"text": "someone stole my card"})).json()
     assert data["topic"] == {"topic": "fraud", "priority": "urgent"}

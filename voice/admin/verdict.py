@@ -24,7 +24,6 @@ def explain(match: Match, *, threshold: float, margin: float) -> dict[str, Any]:
         "confidence": round(match.confidence, 4),
         "runner_up": match.runner_up,
         "lead": round(match.confidence - match.runner_up_confidence, 4),
-        "respelt": match.respelt,
     }
     if not match.ranked:
         return {**base, "accepted": False, "reason": "no_intents", "why": "there are no intents"}
@@ -36,8 +35,6 @@ def explain(match: Match, *, threshold: float, margin: float) -> dict[str, Any]:
             f"{best} scores {match.confidence:.2f} (threshold {threshold:.2f}) and leads "
             f"{runner} by {lead:.2f} (margin {margin:.2f})"
         )
-        if match.respelt is not None:
-            why += f', read as "{match.respelt}" (words that sound like the pack\'s own)'
         return {**base, "accepted": True, "reason": "accepted", "why": why}
     if match.refused == "nothing":
         why = "refused: there is no request in these words (empty, or only a reply or courtesy)"

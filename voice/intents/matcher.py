@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 from rapidfuzz import fuzz, process
@@ -35,7 +35,6 @@ from rapidfuzz import fuzz, process
 from voice.intents.loader import IntentSet
 from voice.intents.normalise import joined_digit_runs, normalised_tokens
 from voice.intents.semantic import SemanticIndex, SentenceVectors
-from voice.intents.sounds_like import SoundsLike
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -90,7 +89,6 @@ class Match:
     ranked: tuple[tuple[str, float], ...]
     refused: str | None = None  # why ``intent`` is None: see ``REFUSALS``
     meaning: float | None = None  # semantic score of the best intent (None: lexical only)
-    respelt: str | None = None  # the words as matched, when look-alikes were respelt
 
     @property
     def close_in_meaning(self) -> bool:
@@ -140,10 +138,8 @@ class Matcher:
         self._full: list[list[str]] = [[] for _ in self._names]
         self._content: list[list[str]] = [[] for _ in self._names]
         vocab: list[set[str]] = [set() for _ in self._names]
-        words: set[str] = set()
         for index, spec in enumerate(intents.intents.values()):
             for example in spec.examples:
-                words.update(normalised_tokens(example))
                 text = _prepare(example)
                 self._full[index].append(text.full)
                 self._content[index].append(" ".join(text.content))
@@ -155,7 +151,6 @@ class Matcher:
             word: math.log(1 + count / sum(word in v for v in vocab)) for word in self._all_words
         }
         self._unknown_idf = math.log(1 + count)
-        self._sounds_like = SoundsLike(words, keep=STOP_WORDS | REPLY_WORDS)
         self._semantic = (
             SemanticIndex(semantic, [spec.examples for spec in intents.intents.values()])
             if semantic is not None
@@ -168,19 +163,7 @@ class Matcher:
         return self._semantic is not None
 
     def match(self, text: str) -> Match:
-        """Rank every intent for ``text`` (a raw transcript) and pick one if sure enough;
-        when none is picked, try again with look-alike words respelt as the pack's own
-        (``sounds_like.py``), and keep that only if it picks one."""
-        verdict = self._verdict(text)
-        if verdict.intent is not None:
-            return verdict
-        respelt = self._sounds_like.respell(normalised_tokens(text))
-        if respelt is None:
-            return verdict
-        again = self._verdict(" ".join(respelt))
-        return replace(again, respelt=" ".join(respelt)) if again.intent is not None else verdict
-
-    def _verdict(self, text: str) -> Match:
+        """Rank every intent for ``text`` (a raw transcript) and pick one if sure enough."""
         scores, meaning = self._scores(text)
         ranked = tuple(sorted(zip(self._names, scores, strict=True), key=lambda p: -p[1]))
         if not ranked:
