@@ -245,7 +245,7 @@ async def _call(args: argparse.Namespace) -> int:
     import httpx
 
     from voice.config import load_settings, resolve_secrets
-    from voice.simulator.call import Exchange, SimulatedCall
+    from voice.simulator.call import Exchange, SimulatedCall, SimulationError
     from voice.simulator.caller_voice import CallerVoice
     from voice.simulator.recording_host import RecordingHost
     from voice.simulator.script import parse_step
@@ -315,6 +315,16 @@ async def _call(args: argparse.Namespace) -> int:
             result = await sim.run(steps)
     except httpx.ConnectError:
         print(f"error: no server at {args.url}; start it with 'make run'", file=sys.stderr)
+        return 1
+    except SimulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if "invalid Twilio signature" in str(exc):
+            print(
+                "  the server signs with another TWILIO_AUTH_TOKEN: run this with the server's "
+                "DATA_DIR (its dev-secrets.json) or the same TWILIO_AUTH_TOKEN, and "
+                "--public-url set to its PUBLIC_BASE_URL",
+                file=sys.stderr,
+            )
         return 1
     finally:
         recordings.close()

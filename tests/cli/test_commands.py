@@ -144,6 +144,16 @@ def test_call_without_a_server_says_how_to_start_one(env: dict[str, str], workdi
     assert "make run" in done.stderr
 
 
+def test_call_signed_with_another_token_says_why(
+    server: str, env: dict[str, str], workdir: Path
+) -> None:
+    other = {**env, "TWILIO_AUTH_TOKEN": "not-the-servers-token"}
+    done = voice("call", "--url", server, "hello", env=other, cwd=workdir)
+    assert done.returncode == 1
+    assert "invalid Twilio signature" in done.stderr and "DATA_DIR" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_bad_setting_fails_with_a_fix(env: dict[str, str], workdir: Path) -> None:
     done = voice("serve", env={**env, "PUBLIC_BASE_URL": "example.com"}, cwd=workdir)
     assert done.returncode == 2
