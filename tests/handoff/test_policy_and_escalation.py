@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice.dialog import prompts
 from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
@@ -18,6 +17,7 @@ from voice.handoff.escalation import FRUSTRATED_LEAD, URGENT_LEAD, EscalationPol
 from voice.handoff.policy import PolicySpec, load_policy
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.text import prompts
 
 ROOT = Path(__file__).resolve().parents[2]
 INTENTS = load_intents(ROOT / "intents")

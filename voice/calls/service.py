@@ -22,13 +22,13 @@ from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import RecordingUnavailable, SpeechError
 from voice.fulfillment.base import CALL_SID
-from voice.handoff.redaction import redact
 from voice.handoff.summary import build_summary
 from voice.handoff.webhook import Notifier
 from voice.speech.codecs import read_wav
 from voice.speech.stt import SpeechToText, Transcript
 from voice.store.aio import AsyncStore
 from voice.telephony.recordings import RecordingFetcher
+from voice.text.redaction import redact
 
 log = logging.getLogger(__name__)
 

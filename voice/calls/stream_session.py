@@ -27,7 +27,6 @@ from voice.calls.player import PlaybackReport, Player
 from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallerTurn, CallService, Heard
 from voice.config import Settings
-from voice.dialog import prompts
 from voice.dialog.turns import Action, Caller, Decision
 from voice.errors import SpeechError
 from voice.metrics import Metrics
@@ -36,6 +35,7 @@ from voice.speech.codecs import mulaw_decode
 from voice.speech.stt import Transcript
 from voice.speech.vad import StreamingVAD
 from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
+from voice.text import prompts
 from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
 from voice.turntaking.detector import (
     SpeechPaused,

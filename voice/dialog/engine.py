@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from voice.dialog import prompts
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import LookupFailed
@@ -20,6 +19,7 @@ from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
 from voice.intents.schema import IntentSpec, SlotSpec
 from voice.intents.slots import extract_order_number
+from voice.text import prompts
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from voice.dialog import prompts
 from voice.dialog.state import CallState
-from voice.intents.slots import speak_digits
+from voice.text import prompts
+from voice.text.spoken import speak_digits
 
 _REASONS = {
     "caller_request": "asked to speak to a person",
