@@ -34,9 +34,9 @@ from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment
 from voice.fulfillment.http import HttpFulfillment
 from voice.handoff.webhook import Notifier
-from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.vocabulary import vocabulary_prompt
 from voice.metrics import Metrics
+from voice.pack.live import ActiveSet, LiveIntents
 from voice.speech.cache import ReplyAudioCache
 from voice.speech.stt import WhisperSTT
 from voice.store.aio import AsyncStore

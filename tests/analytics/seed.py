@@ -23,9 +23,9 @@ from voice.dialog.engine import DialogEngine, DialogSettings
 from voice.dialog.turns import Action, Caller
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
-from voice.handoff.policy import load_policy
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.pack.policy import load_policy
 from voice.speech.stt import Transcript
 from voice.store.aio import AsyncStore
 from voice.store.models import Call, Escalation, Transfer, Turn, Voicemail

@@ -14,9 +14,10 @@ from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import FRUSTRATED_LEAD, URGENT_LEAD, EscalationPolicy
-from voice.handoff.policy import PolicySpec, load_policy
+from voice.handoff.policy import PolicySpec
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.pack.policy import load_policy
 from voice.text import prompts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,12 +13,12 @@ from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import PolicySpec
-from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
 from voice.intents.schema import IntentSpec, SlotSpec
 from voice.intents.slots import extract_order_number
+from voice.pack.live import ActiveSet, LiveIntents
 from voice.text import prompts
 
 log = logging.getLogger(__name__)

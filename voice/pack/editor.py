@@ -24,8 +24,8 @@ from typing import Final
 import yaml
 
 from voice.errors import DuplicateExample, IntentEditError, IntentFileError, UnknownIntent
-from voice.handoff.policy import load_policy
 from voice.intents.loader import SUFFIXES, IntentSet, load_intents
+from voice.pack.policy import load_policy
 from voice.text.normalise import normalise
 from voice.text.redaction import REDACTION_TAG
 from voice.yamlfile import line_of
