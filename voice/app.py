@@ -44,12 +44,12 @@ from voice.store.alerts import ALERT_EVENT
 from voice.store.repo import Store
 from voice.telephony.audio_routes import hold_music_url
 from voice.telephony.audio_routes import router as audio_router
-from voice.telephony.recordings import RecordingFetcher
 from voice.telephony.routes import router as twilio_router
-from voice.telephony.signature import SignatureChecker
 from voice.telephony.stream_routes import router as stream_router
 from voice.telephony.transfer_routes import router as transfer_router
-from voice.telephony.twiml import Twiml, TwimlSettings
+from voice.wire.recordings import RecordingFetcher
+from voice.wire.signature import SignatureChecker
+from voice.wire.twiml import Twiml, TwimlSettings
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from voice.metrics import Metrics
 from voice.pack.live import LiveIntents
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
-from voice.telephony.signature import SignatureChecker, read_twilio_form
-from voice.telephony.twiml import Twiml
+from voice.wire.signature import SignatureChecker, read_twilio_form
+from voice.wire.twiml import Twiml
 
 
 @dataclass

@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from voice.errors import VoiceError
 from voice.speech.codecs import PHONE_RATE, mulaw_decode, mulaw_encode, read_wav, resample
-from voice.telephony.media_stream import (
+from voice.wire.media_stream import (
     FRAME_BYTES,
     FRAME_SECONDS,
     MULAW_SILENCE,

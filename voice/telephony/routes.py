@@ -15,8 +15,8 @@ from voice.calls.service import CallerTurn
 from voice.calls.speaker import SpokenReply
 from voice.deps import AppContext, Ctx, TwilioForm
 from voice.dialog.turns import Action, Caller, Decision
-from voice.telephony.forms import CallInfo, RecordingResult, StatusUpdate
 from voice.text import prompts
+from voice.wire.forms import CallInfo, RecordingResult, StatusUpdate
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])

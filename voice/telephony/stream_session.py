@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voice.calls.player import PlaybackReport, Player
 from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallerTurn, CallService, Heard
 from voice.config import Settings
@@ -34,7 +33,7 @@ from voice.speech.audio import Audio
 from voice.speech.codecs import mulaw_decode
 from voice.speech.stt import Transcript
 from voice.speech.vad import StreamingVAD
-from voice.telephony.media_stream import Dtmf, Mark, Media, Start, Stop
+from voice.telephony.player import PlaybackReport, Player
 from voice.text import prompts
 from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
 from voice.turntaking.detector import (
@@ -45,6 +44,7 @@ from voice.turntaking.detector import (
     TurnEnded,
 )
 from voice.turntaking.ending import EndOfTurn, TurnLimits, reading
+from voice.wire.media_stream import Dtmf, Mark, Media, Start, Stop
 
 log = logging.getLogger(__name__)
 
