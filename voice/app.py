@@ -28,7 +28,8 @@ from voice.calls.speaker import Speaker
 from voice.config import Settings, load_settings, resolve_secrets
 from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
+from voice.dialog.view import DialogSettings
 from voice.engines import Engines, load_engines, matcher_factory
 from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment

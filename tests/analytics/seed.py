@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT, always_open_policy
 from voice.calls.service import CallerTurn, CallService, Heard
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.turns import Action, Caller
+from voice.dialog.view import DialogSettings
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.intents.loader import load_intents

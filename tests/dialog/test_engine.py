@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, IllegalTransition, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings
 from voice.fulfillment.base import LookupResult
 from voice.fulfillment.demo import DemoFulfillment
 from voice.intents.loader import load_intents

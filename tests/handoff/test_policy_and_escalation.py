@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import FRUSTRATED_LEAD, URGENT_LEAD, EscalationPolicy

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Caller, CallerInput, InputKind
+from voice.dialog.view import DialogSettings
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
 from voice.intents.loader import IntentSet
