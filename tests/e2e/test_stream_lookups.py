@@ -12,7 +12,7 @@ from tests.e2e.stream_line import stream_line
 from tests.fulfillment.endpoint import DELAYED_S, Endpoint
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
-from voice.telephony.stream_session import HOLD_ON_AFTER_S
+from voice.telephony.stream_settings import HOLD_ON_AFTER_S
 from voice.text import prompts
 
 

@@ -18,7 +18,8 @@ from voice.dialog.state import Phase
 from voice.dialog.turns import Action, Decision
 from voice.telephony.player import Player
 from voice.telephony.routes import guarded
-from voice.telephony.stream_session import StreamSession, stream_settings
+from voice.telephony.stream_session import StreamSession
+from voice.telephony.stream_settings import stream_settings
 from voice.text import prompts
 from voice.wire.forms import CallInfo
 from voice.wire.media_stream import Connected, ProtocolError, Start, Stop, parse_message

@@ -21,7 +21,8 @@ from voice.simulator.spoken.line import TwilioSide
 from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.codecs import mulaw_encode
 from voice.telephony.player import Player
-from voice.telephony.stream_session import StreamSession, stream_settings
+from voice.telephony.stream_session import StreamSession
+from voice.telephony.stream_settings import stream_settings
 from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 from voice.wire.media_stream import (
     FRAME_BYTES,
