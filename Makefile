@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench provision clean install-coqui
+.PHONY: run test lint layers typecheck unit bench provision clean install-coqui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,17 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The import layers of voice/ (pyproject's [tool.importlinter]; docs/ARCHITECTURE.md).
+layers: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
+
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy voice tests bench
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint layers typecheck unit
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.turns

@@ -28,15 +28,16 @@ from voice.calls.speaker import Speaker
 from voice.config import Settings, load_settings, resolve_secrets
 from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
+from voice.dialog.view import DialogSettings
 from voice.engines import Engines, load_engines, matcher_factory
 from voice.fulfillment.base import Fulfillment
 from voice.fulfillment.demo import DemoFulfillment
 from voice.fulfillment.http import HttpFulfillment
 from voice.handoff.webhook import Notifier
-from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.vocabulary import vocabulary_prompt
 from voice.metrics import Metrics
+from voice.pack.live import ActiveSet, LiveIntents
 from voice.speech.cache import ReplyAudioCache
 from voice.speech.stt import WhisperSTT
 from voice.store.aio import AsyncStore
@@ -44,12 +45,12 @@ from voice.store.alerts import ALERT_EVENT
 from voice.store.repo import Store
 from voice.telephony.audio_routes import hold_music_url
 from voice.telephony.audio_routes import router as audio_router
-from voice.telephony.recordings import RecordingFetcher
 from voice.telephony.routes import router as twilio_router
-from voice.telephony.signature import SignatureChecker
 from voice.telephony.stream_routes import router as stream_router
 from voice.telephony.transfer_routes import router as transfer_router
-from voice.telephony.twiml import Twiml, TwimlSettings
+from voice.wire.recordings import RecordingFetcher
+from voice.wire.signature import SignatureChecker
+from voice.wire.twiml import Twiml, TwimlSettings
 
 log = logging.getLogger(__name__)
 

@@ -138,7 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _intents_check(args: argparse.Namespace) -> int:
     from voice.config import load_settings
     from voice.engines import load_sentence_model, matcher_factory
-    from voice.intents.check import check
+    from voice.pack.check import check
 
     settings = load_settings()
     directory = args.dir or settings.intents_dir

@@ -13,12 +13,12 @@ from voice.calls.sentence_audio import SentenceAudio
 from voice.calls.service import CallService
 from voice.config import Secrets, Settings
 from voice.handoff.transfer import queue_name
-from voice.intents.live import LiveIntents
 from voice.metrics import Metrics
+from voice.pack.live import LiveIntents
 from voice.speech.cache import ReplyAudioCache
 from voice.store.aio import AsyncStore
-from voice.telephony.signature import SignatureChecker, read_twilio_form
-from voice.telephony.twiml import Twiml
+from voice.wire.signature import SignatureChecker, read_twilio_form
+from voice.wire.twiml import Twiml
 
 
 @dataclass

@@ -9,9 +9,9 @@ from functools import partial
 
 from voice.config import Settings
 from voice.intents.embedding import Encoder
-from voice.intents.live import MatcherFactory
 from voice.intents.matcher import Matcher
 from voice.intents.semantic import SentenceVectors
+from voice.pack.live import MatcherFactory
 from voice.speech.coqui import CoquiTTS
 from voice.speech.models import (
     resolve_piper_voice,

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT, always_open_policy
 from voice.calls.service import CallerTurn, CallService, Heard
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.turns import Action, Caller
+from voice.dialog.view import DialogSettings
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import EscalationPolicy
-from voice.handoff.policy import load_policy
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.pack.policy import load_policy
 from voice.speech.stt import Transcript
 from voice.store.aio import AsyncStore
 from voice.store.models import Call, Escalation, Transfer, Turn, Voicemail

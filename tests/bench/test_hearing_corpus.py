@@ -16,7 +16,7 @@ from typing import Final
 import pytest
 import yaml
 
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 CORPUS: Final = ROOT / "bench" / "hearing" / "corpus.csv"

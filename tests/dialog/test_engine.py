@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from voice.dialog import prompts
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, IllegalTransition, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings
 from voice.fulfillment.base import LookupResult
 from voice.fulfillment.demo import DemoFulfillment
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.text import prompts
 
 INTENTS = load_intents(Path(__file__).resolve().parents[2] / "intents")
 CALLER = Caller(number="+15005550006")

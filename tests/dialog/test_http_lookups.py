@@ -12,13 +12,14 @@ import httpx
 import pytest
 
 from tests.fulfillment.endpoint import Endpoint, refused_url
-from voice.dialog import prompts
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings
 from voice.fulfillment.http import HttpFulfillment
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.text import prompts
 
 INTENTS = load_intents(Path(__file__).resolve().parents[2] / "intents")
 CALLER = Caller(number="+15005550006")

@@ -9,13 +9,13 @@ import pytest
 
 from tests.conftest import AGENT, Line, make_settings, open_line
 from tests.pg import reset_schema
-from voice.dialog import prompts
 from voice.engines import Engines
 from voice.intents.loader import load_intents
-from voice.intents.normalise import normalise
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, Say, Silence, Tone
+from voice.text import prompts
+from voice.text.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from tests.conftest import AGENT, make_settings, open_line
 from tests.fulfillment.endpoint import Endpoint, refused_url
-from voice.dialog import prompts
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, Say
+from voice.text import prompts
 
 
 async def test_order_status_from_the_endpoint_then_with_it_down(

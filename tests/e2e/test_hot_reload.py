@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tests.admin.conftest import admin_line, intents_dir  # noqa: F401  (fixtures)
 from tests.conftest import Line
-from voice.dialog import prompts
 from voice.simulator.call import Exchange
 from voice.simulator.script import Say
+from voice.text import prompts
 
 
 async def test_a_call_waiting_for_an_order_number_survives_its_intent_being_deleted(

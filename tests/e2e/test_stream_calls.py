@@ -13,10 +13,10 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, AGENT, make_settings
 from tests.e2e.stream_line import PUBLIC_WS, StreamLine, stream_line
-from voice.dialog import prompts
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.stream_caller import StreamRefused
+from voice.text import prompts
 
 CALLER = "+15005550006"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from tests.conftest import make_settings
 from tests.e2e.stream_line import stream_line
 from tests.fulfillment.endpoint import DELAYED_S, Endpoint
-from voice.calls.stream_session import HOLD_ON_AFTER_S
-from voice.dialog import prompts
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
+from voice.telephony.stream_settings import HOLD_ON_AFTER_S
+from voice.text import prompts
 
 
 async def test_a_slow_lookup_is_bridged_with_one_moment(

@@ -13,11 +13,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, Line, make_settings, open_line
-from voice.dialog import prompts
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, Say
+from voice.text import prompts
 
 AGENTS = ("+14155550101", "+14155550102")
 

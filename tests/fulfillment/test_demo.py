@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from voice.fulfillment.demo import DemoFulfillment
-from voice.fulfillment.spoken import date_words, money_words, number_words, ordinal_words
+from voice.text.spoken import date_words, money_words, number_words, ordinal_words
 
 
 @pytest.mark.parametrize(

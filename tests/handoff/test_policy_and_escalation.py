@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice.dialog import prompts
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import FRUSTRATED_LEAD, URGENT_LEAD, EscalationPolicy
-from voice.handoff.policy import PolicySpec, load_policy
+from voice.handoff.policy import PolicySpec
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
+from voice.pack.policy import load_policy
+from voice.text import prompts
 
 ROOT = Path(__file__).resolve().parents[2]
 INTENTS = load_intents(ROOT / "intents")

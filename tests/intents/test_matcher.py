@@ -8,7 +8,7 @@ import pytest
 
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Match, Matcher
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
 
 HELD_OUT = [
     ("reset_password", " I've forgotten my password."),

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from voice.intents.loader import IntentSet
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
 
 REQUIRED = {
     "reset_password": "answer",

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from voice.errors import ConfigError
-from voice.intents.embedding import Encoder, bundled_model_dir
+from voice.intents.embedding import Encoder
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import MEANING_FLOOR, Matcher
 from voice.intents.schema import IntentSpec
 from voice.intents.semantic import SemanticIndex, SentenceVectors
-from voice.speech.models import resolve_sentence_model
+from voice.speech.models import bundled_model_dir, resolve_sentence_model
 
 
 def test_vectors_are_unit_length_and_deterministic(sentences: SentenceVectors) -> None:

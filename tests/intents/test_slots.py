@@ -1,6 +1,7 @@
 import pytest
 
-from voice.intents.slots import extract_order_number, speak_digits
+from voice.intents.slots import extract_order_number
+from voice.text.spoken import speak_digits
 
 
 @pytest.mark.parametrize(

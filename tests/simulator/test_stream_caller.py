@@ -26,7 +26,7 @@ from websockets.http11 import Request, Response
 from voice.simulator.stream_caller import StreamCaller, StreamCallError, StreamRefused
 from voice.speech.audio import Audio
 from voice.speech.codecs import mulaw_decode, mulaw_encode, wav_bytes
-from voice.telephony.media_stream import (
+from voice.wire.media_stream import (
     Connected,
     Dtmf,
     Mark,

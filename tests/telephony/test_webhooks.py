@@ -9,9 +9,9 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, Line
-from voice.dialog import prompts
 from voice.simulator.call import SimulationError
 from voice.simulator.script import Say
+from voice.text import prompts
 
 CALL = {
     "CallSid": "CA" + "a" * 32,

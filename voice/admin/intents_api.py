@@ -24,9 +24,9 @@ from voice.errors import (
     SpeechError,
     UnknownIntent,
 )
-from voice.intents.editor import add_example
-from voice.intents.live import LiveIntents
 from voice.intents.suggest import Utterance, suggest, unsure_below
+from voice.pack.editor import add_example
+from voice.pack.live import LiveIntents
 from voice.speech.upload import decode_upload
 
 router = APIRouter(prefix="/api/intents", tags=["admin"], dependencies=[Admin])

@@ -14,7 +14,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from voice.calls.speaker import Speaker, SpokenReply
 from voice.dialog.engine import DialogEngine
@@ -22,17 +22,24 @@ from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.errors import RecordingUnavailable, SpeechError
 from voice.fulfillment.base import CALL_SID
-from voice.handoff.redaction import redact
 from voice.handoff.summary import build_summary
 from voice.handoff.webhook import Notifier
 from voice.speech.codecs import read_wav
 from voice.speech.stt import SpeechToText, Transcript
 from voice.store.aio import AsyncStore
-from voice.telephony.recordings import RecordingFetcher
+from voice.text.redaction import redact
 
 log = logging.getLogger(__name__)
 
 DIALOG_THREADS: Final = 16  # turns decided at once; most of a turn's wait is a lookup
+
+
+class Recordings(Protocol):
+    """Where a ``<Record>`` turn's audio comes from (``voice.wire.recordings`` in service)."""
+
+    async def fetch(self, url: str) -> bytes:
+        """The recording at ``url`` as WAV bytes; RecordingUnavailable when it cannot be had."""
+        ...
 
 
 @dataclass
@@ -62,7 +69,7 @@ class CallService:
         engine: DialogEngine,
         stt: SpeechToText,
         speaker: Speaker,
-        fetcher: RecordingFetcher,
+        fetcher: Recordings,
         notifier: Notifier | None = None,
     ) -> None:
         self.store = store

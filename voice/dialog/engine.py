@@ -5,45 +5,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from voice.dialog import prompts
+from voice.dialog import answers
+from voice.dialog.handover import hand_over
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.view import DialogSettings, View
 from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.policy import PolicySpec
-from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Match, Matcher
 from voice.intents.replies import yes_or_no
 from voice.intents.schema import IntentSpec, SlotSpec
 from voice.intents.slots import extract_order_number
+from voice.pack.live import LiveIntents
+from voice.text import prompts
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DialogSettings:
-    company: str = "Acme"
-    max_misses: int = 3  # the Nth no-match or unclear turn in a row transfers
-    max_silences: int = 3  # silent turns in a row before a transfer
-    max_slot_misses: int = 2  # failed attempts at a slot before a transfer
-    max_unclear: int = 3  # turns in a row we could not hear before a transfer
-    agent_available: bool = True  # False: transfers become voicemail
-
-
-@dataclass(frozen=True)
-class _View:
-    """What one turn decides with: one intent set, its matcher, policy and limits."""
-
-    intents: IntentSet
-    matcher: Matcher
-    policy: EscalationPolicy
-    settings: DialogSettings
-    descriptions: list[str]
-    active: ActiveSet | None = None
 
 
 class DialogEngine:
@@ -68,12 +49,12 @@ class DialogEngine:
     ) -> None:
         self.fulfillment = fulfillment
         self.live = live
-        self._base = _View(
+        self._base = View(
             intents=intents,
             matcher=matcher,
             policy=policy or EscalationPolicy(PolicySpec()),
             settings=settings,
-            descriptions=_descriptions(intents),
+            descriptions=answers.descriptions(intents),
         )
         self._local = threading.local()
         self._refresh()
@@ -90,8 +71,8 @@ class DialogEngine:
         )
 
     @property
-    def _view(self) -> _View:
-        view: _View = getattr(self._local, "view", self._base)
+    def _view(self) -> View:
+        view: View = getattr(self._local, "view", self._base)
         return view
 
     @property
@@ -121,21 +102,7 @@ class DialogEngine:
         active = self.live.active
         if self._view.active is active:
             return
-        failures = active.policy.failures
-        self._local.view = _View(
-            intents=active.intents,
-            matcher=active.matcher,
-            policy=active.escalation,
-            settings=replace(
-                self._base.settings,
-                max_misses=failures.no_match,
-                max_silences=failures.silence,
-                max_slot_misses=failures.slot_attempts,
-                max_unclear=failures.unclear_audio,
-            ),
-            descriptions=_descriptions(active.intents),
-            active=active,
-        )
+        self._local.view = View.of(active, self._base.settings)
 
     def _drop_stale_question(self, state: CallState) -> None:
         """A call waiting for a slot of an intent (or slot) that a reload removed: forget
@@ -153,35 +120,7 @@ class DialogEngine:
     def static_phrases(self) -> list[str]:
         """Phrases that never change, to synthesize once at start-up (and after a reload)."""
         self._refresh()
-        return [
-            prompts.greeting(self.settings.company),
-            prompts.HOW_CAN_I_HELP,
-            prompts.menu(self._descriptions),
-            prompts.not_understood(self._descriptions),
-            prompts.ANYTHING_ELSE,
-            prompts.WHAT_ELSE,
-            prompts.GOODBYE,
-            prompts.CONNECTING,
-            prompts.VOICEMAIL_NO_AGENT,
-            prompts.VOICEMAIL_AFTER_DIAL,
-            prompts.VOICEMAIL_SAVED,
-            prompts.VOICEMAIL_EMPTY,
-            prompts.UNCLEAR,
-            prompts.STILL_THERE,
-            prompts.KEY_NOT_USED,
-            prompts.SLOT_AGAIN,
-            prompts.RETRY,
-            prompts.LOOKUP_FAILED,
-            prompts.HOLD_ON,
-            *(slot.prompt for spec in self.intents.intents.values() for slot in spec.slots),
-            *(slot.reprompt for spec in self.intents.intents.values() for slot in spec.slots),
-            *(
-                text
-                for spec in self.intents.intents.values()
-                for text in (spec.answer, spec.answer_not_found)
-                if text and "{" not in text  # answers filled from data change per call
-            ),
-        ]
+        return answers.static_phrases(self.settings.company, self.intents, self._descriptions)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -235,37 +174,14 @@ class DialogEngine:
         """Hand the caller to a person; outside opening hours, or with nobody to take
         calls, to a voicemail with a promised call back."""
         self._refresh()
-        lead = (first,) if first else ()
-        priority = priority or self.policy.priority(reason)
-        if not self.settings.agent_available:
-            state.move_to(Phase.VOICEMAIL)
-            return Decision(
-                say=(*lead, prompts.VOICEMAIL_NO_AGENT),
-                action=Action.VOICEMAIL,
-                reason=reason,
-                priority=priority,
-                evidence=evidence,
-                details={"outcome": "voicemail"},
-            )
-        if not self.policy.open_now():
-            state.move_to(Phase.VOICEMAIL)
-            closed = prompts.CLOSED.format(when=self.policy.reopening_words())
-            return Decision(
-                say=(*lead, closed),
-                action=Action.VOICEMAIL,
-                reason=reason,
-                priority=priority,
-                evidence=evidence,
-                details={"outcome": "after_hours"},
-            )
-        state.move_to(Phase.TRANSFERRING)
-        return Decision(
-            say=(*lead, prompts.CONNECTING),
-            action=Action.TRANSFER,
-            reason=reason,
+        return hand_over(
+            state,
+            reason,
+            self.policy,
+            agent_available=self.settings.agent_available,
+            first=first,
             priority=priority,
             evidence=evidence,
-            details={"outcome": "transfer"},
         )
 
     # -- turn kinds -----------------------------------------------------------------------
@@ -365,7 +281,7 @@ class DialogEngine:
             kind = "intent" if spec.outcome == "transfer" else "always_human"
             return _with_match(self.escalate(state, f"{kind}:{spec.name}"), match)
         for slot in spec.slots:
-            value = _extract(slot, text)
+            value = answers.extract(slot, text)
             if value is None:
                 state.move_to(Phase.COLLECTING_SLOT)
                 state.pending_intent, state.pending_slot = spec.name, slot.name
@@ -381,7 +297,7 @@ class DialogEngine:
         spec = self.intents.intents[state.pending_intent or ""]
         slot = self._pending_slot(state)
         assert slot is not None
-        value = _extract(slot, text)
+        value = answers.extract(slot, text)
         if value is None:
             state.slot_misses += 1
             if state.slot_misses >= self.settings.max_slot_misses:
@@ -418,17 +334,17 @@ class DialogEngine:
                 result = self.fulfillment.lookup(spec.fulfillment, dict(state.slots), caller.number)
             except LookupFailed as exc:  # the backend's failure, already typed and logged
                 log.warning("fulfillment %s failed: %s", spec.fulfillment, exc)
-                return self._lookup_failed(state, _looked(spec.fulfillment, exc.kind, t0))
+                return self._lookup_failed(state, answers.looked(spec.fulfillment, exc.kind, t0))
             except Exception:
                 log.exception("fulfillment %s failed", spec.fulfillment)
-                return self._lookup_failed(state, _looked(spec.fulfillment, "error", t0))
+                return self._lookup_failed(state, answers.looked(spec.fulfillment, "error", t0))
             fields, found, said = result.fields, result.found, result.say
-            looked = _looked(spec.fulfillment, "found" if found else "not_found", t0)
+            looked = answers.looked(spec.fulfillment, "found" if found else "not_found", t0)
         if not found and spec.slots:
             # Wrong number? Let the caller try again before handing over.
             state.slot_misses += 1
             slot = spec.slots[0]
-            not_found = said or _fill(spec.answer_not_found or "", fields)
+            not_found = said or answers.fill(spec.answer_not_found or "", fields)
             if state.slot_misses >= self.settings.max_slot_misses:
                 decision = self.escalate(state, "slot_not_found", first=not_found)
                 return replace(decision, details={**decision.details, **looked})
@@ -446,7 +362,7 @@ class DialogEngine:
         state.pending_intent, state.pending_slot = None, None
         state.move_to(Phase.ANYTHING_ELSE)
         return Decision(
-            say=(said or _fill(text or "", fields), prompts.ANYTHING_ELSE),
+            say=(said or answers.fill(text or "", fields), prompts.ANYTHING_ELSE),
             action=Action.LISTEN,
             details={**state.slots, **looked},
         )
@@ -468,30 +384,6 @@ class DialogEngine:
         if state.phase != Phase.ENDED:
             state.move_to(Phase.ENDED)
         return Decision(say=(text,) if text else (), action=Action.HANGUP)
-
-
-def _descriptions(intents: IntentSet) -> list[str]:
-    return [spec.description for spec in intents.intents.values() if spec.outcome == "answer"]
-
-
-def _extract(slot: SlotSpec, text: str) -> str | None:
-    if slot.type == "order_number":
-        return extract_order_number(text)
-    raise ValueError(f"unknown slot type {slot.type!r}")
-
-
-def _fill(template: str, fields: dict[str, str]) -> str:
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError):
-        log.warning("answer template %r lacks fields; have %s", template, sorted(fields))
-        return template
-
-
-def _looked(name: str, outcome: str, since: float) -> dict[str, str]:
-    """A lookup's name, outcome (found, not_found or a failure kind) and milliseconds."""
-    took = round((time.perf_counter() - since) * 1000, 1)
-    return {"lookup": name, "lookup_outcome": outcome, "lookup_ms": str(took)}
 
 
 def _with_match(decision: Decision, match: Match) -> Decision:

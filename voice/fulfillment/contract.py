@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from voice.fulfillment.base import FailureKind, LookupResult
 from voice.intents.schema import FULFILLMENTS
-from voice.intents.slots import speak_digits
+from voice.text.spoken import speak_digits
 
 VERSION: Final = 1
 MAX_BODY_BYTES: Final = 64 * 1024

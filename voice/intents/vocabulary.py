@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 
 from voice.intents.loader import IntentSet
-from voice.intents.matcher import STOP_WORDS
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
+from voice.text.stopwords import STOP_WORDS
 
 WORDS = 40
 """Most frequent content words of the examples that go into the prompt."""

@@ -2,29 +2,23 @@
 
 It connects to our WebSocket the way Twilio does (``X-Twilio-Signature`` over the public
 ``wss://`` URL with empty params), sends ``connected`` and ``start``, then streams the
-caller's audio as 20 ms ``media`` frames of 8 kHz mu-law. Like a real call, media never
-pauses: in real-time mode a background sender streams silence whenever the caller is not
-speaking, on an absolute 20 ms clock, so the server always has a clock.
+caller's audio as 20 ms ``media`` frames of 8 kHz mu-law (``MediaPump``: in real-time
+mode silence whenever the caller is not speaking, so the server always has a clock).
 
-The bot's audio is "played" the way Twilio plays it: from the moment it arrives, at 8000
-samples a second, queued behind whatever is still playing. A ``mark`` is echoed when
-playback reaches it; a ``clear`` drops unplayed audio and echoes all pending marks at once.
-When the WebSocket closes, playback stops there (the call moves on to the next TwiML verb).
+The bot's audio is "played" the way Twilio plays it (``Playback``): marks are echoed when
+playback reaches them, a ``clear`` drops unplayed audio. When the WebSocket closes,
+playback stops there (the call moves on to the next TwiML verb).
 Everything is timestamped with ``time.monotonic()`` for latency measurements.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import bisect
 import contextlib
 import json
 import logging
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -34,27 +28,25 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from voice.errors import VoiceError
-from voice.speech.codecs import PHONE_RATE, mulaw_decode, mulaw_encode, read_wav, resample
-from voice.telephony.media_stream import (
-    FRAME_BYTES,
+from voice.simulator.media_pump import SILENCE_FRAME, MediaPump, voiced_frames
+from voice.simulator.playback import Playback
+from voice.speech.codecs import PHONE_RATE, mulaw_decode, read_wav, resample
+from voice.wire.media_stream import (
     FRAME_SECONDS,
-    MULAW_SILENCE,
     OutboundClear,
     OutboundMark,
     OutboundMedia,
     ProtocolError,
-    frames,
     parse_outbound,
 )
 
 log = logging.getLogger(__name__)
 
-VOICE_PEAK = 100
-"""int16 peak above which a sent frame counts as voice (about -50 dBFS)."""
 POLICY_VIOLATION = 1008
 """The close code a server uses to refuse a stream whose signature does not validate."""
 DTMF_DIGITS = frozenset("0123456789*#")
-_SILENCE_FRAME = bytes([MULAW_SILENCE]) * FRAME_BYTES
+_CONNECTED = {"event": "connected", "protocol": "Call", "version": "1.0.0"}
+"""Twilio's first message; the only one without ``sequenceNumber`` or ``streamSid``."""
 
 
 class StreamCallError(VoiceError):
@@ -63,17 +55,6 @@ class StreamCallError(VoiceError):
 
 class StreamRefused(StreamCallError):
     """The server refused the stream: HTTP rejection or close code 1008."""
-
-
-@dataclass
-class _Segment:
-    """Bot audio scheduled to play from ``start`` (monotonic s), int16 at 8 kHz."""
-
-    start: float
-    samples: np.ndarray
-
-
-_Outgoing = tuple[bytes, bool, "asyncio.Future[None] | None"]
 
 
 class StreamCaller:
@@ -101,14 +82,9 @@ class StreamCaller:
         self.signature: str = RequestValidator(auth_token).compute_signature(public_ws_url, {})
 
         # Measurements (monotonic seconds).
-        self.received: list[tuple[float, int]] = []  # (arrival, samples) per bot media frame
-        self.clears: list[float] = []
+        self.playback = Playback()  # the bot's audio as Twilio plays it
         self.marks_echoed: list[str] = []
         self.errors: list[str] = []  # malformed or unexpected messages from the server
-        self.last_voice_sent_at: float | None = None
-        self.voice_onsets: list[float] = []  # when a voiced frame followed an unvoiced one
-        self._last_sent_voiced = False
-        self.frames_sent = 0
         self.started_at: float | None = None  # when chunk 1 was due
         self.closed_by_server = False
         self.close_code: int | None = None
@@ -117,20 +93,37 @@ class StreamCaller:
         self._ws: ClientConnection | None = None
         self._sequence = 0
         self._send_lock = asyncio.Lock()
-        self._media_lock = asyncio.Lock()  # one media sender at a time keeps chunks in order
-        self._outgoing: deque[_Outgoing] = deque()
-        self._segments: list[_Segment] = []
-        self._playhead_end = 0.0  # when the buffered bot audio will have finished
-        self._pending_marks: deque[tuple[float, str]] = deque()  # (due, name)
-        self._wake_player = asyncio.Event()
-        self._audio_arrived = asyncio.Event()
+        self.pump = MediaPump(self._send, closed_error=StreamCallError)
         self._closed = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
         self._pump_task: asyncio.Task[None] | None = None
 
-    # -----------------------------------------------------------------------------------------
-    # Lifecycle
+    @property
+    def last_voice_sent_at(self) -> float | None:
+        """When the last voiced frame was sent."""
+        return self.pump.last_voice_sent_at
+
+    @property
+    def voice_onsets(self) -> list[float]:
+        """When a voiced frame followed an unvoiced one."""
+        return self.pump.voice_onsets
+
+    @property
+    def frames_sent(self) -> int:
+        return self.pump.frames_sent
+
+    @property
+    def received(self) -> list[tuple[float, int]]:
+        """(arrival, samples) of each bot media frame."""
+        return self.playback.received
+
+    @property
+    def clears(self) -> list[float]:
+        """When each ``clear`` arrived."""
+        return self.playback.clears
+
+    # -- lifecycle -----------------------------------------------------------------------------
 
     async def __aenter__(self) -> StreamCaller:
         try:
@@ -150,15 +143,18 @@ class StreamCaller:
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             raise StreamCallError(f"could not connect to {self.ws_url}: {exc}") from exc
         try:
-            await self._ws.send(json.dumps(_connected()))
+            await self._ws.send(json.dumps(_CONNECTED))
             await self._send("start", {"start": self._start_body()})
         except ConnectionClosed as exc:
             await self._ws.close()
             self._record_close(self._ws)
             raise self._closed_error() from exc
         self.started_at = time.monotonic()
-        self._playhead_end = self.started_at
-        self._tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._player())]
+        self.playback.playhead_end = self.started_at
+        self._tasks = [
+            asyncio.create_task(self._receive()),
+            asyncio.create_task(self.playback.echo_marks(self._echo_mark)),
+        ]
         if self.realtime:
             self._pump_task = asyncio.create_task(self._pump())
         return self
@@ -207,8 +203,7 @@ class StreamCaller:
             "customParameters": dict(self.custom_parameters),
         }
 
-    # -----------------------------------------------------------------------------------------
-    # The caller's side: audio and keys
+    # -- the caller's side: audio and keys -----------------------------------------------------
 
     async def play(self, pcm16_8k: np.ndarray) -> float | None:
         """Say int16 8 kHz audio: 20 ms media frames, paced in real time when ``realtime``.
@@ -218,23 +213,17 @@ class StreamCaller:
         as voice and update ``last_voice_sent_at``. The send time, not the call of ``play``,
         is when the server could first hear the voice: a pump that fell behind catches up.
         """
-        pcm = np.asarray(pcm16_8k, dtype=np.int16)
-        if pcm.ndim != 1:
-            raise ValueError(f"play() needs 1-D int16 audio at 8 kHz, got {pcm.ndim}-D")
-        chunks = frames(mulaw_encode(pcm))
-        if not chunks:
+        items = voiced_frames(pcm16_8k)
+        if not items:
             return None
-        padded = np.zeros(len(chunks) * FRAME_BYTES, dtype=np.int32)
-        padded[: len(pcm)] = pcm
-        peaks = np.abs(padded.reshape(-1, FRAME_BYTES)).max(axis=1)
         before = len(self.voice_onsets)
-        await self._stream([(c, bool(p > VOICE_PEAK)) for c, p in zip(chunks, peaks, strict=True)])
+        await self._stream(items)
         return self.voice_onsets[before] if len(self.voice_onsets) > before else None
 
     async def silence(self, seconds: float) -> None:
         """Send ``seconds`` of mu-law silence (rounded to 20 ms frames)."""
         count = max(0, round(seconds / FRAME_SECONDS))
-        await self._stream([(_SILENCE_FRAME, False)] * count)
+        await self._stream([(SILENCE_FRAME, False)] * count)
 
     async def press(self, digit: str) -> None:
         """Send a ``dtmf`` event for one key (0-9, * or #)."""
@@ -257,60 +246,18 @@ class StreamCaller:
             return
         if not self.realtime:
             try:
-                async with self._media_lock:
-                    for frame, voiced in items:
-                        await self._send_media(frame, voiced)
+                await self.pump.send_now(items)
             except ConnectionClosed as exc:
                 raise self._closed_error() from exc
             return
         if self._pump_task is None or self._pump_task.done():
             raise self._closed_error()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        for frame, voiced in items[:-1]:
-            self._outgoing.append((frame, voiced, None))
-        self._outgoing.append((items[-1][0], items[-1][1], done))
-        await done
+        await self.pump.queue(items)
 
     async def _pump(self) -> None:
-        """Real-time sender: one frame every 20 ms on an absolute clock, silence when idle."""
         assert self.started_at is not None
-        try:
-            while True:
-                delay = self.started_at + self.frames_sent * FRAME_SECONDS - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                item = self._outgoing[0] if self._outgoing else None
-                frame, voiced = (item[0], item[1]) if item else (_SILENCE_FRAME, False)
-                await self._send_media(frame, voiced)
-                if item is not None:
-                    self._outgoing.popleft()
-                    if item[2] is not None and not item[2].done():
-                        item[2].set_result(None)
-        except ConnectionClosed:
-            pass
-        finally:
-            while self._outgoing:
-                _, _, done = self._outgoing.popleft()
-                if done is not None and not done.done():
-                    done.set_exception(
-                        StreamCallError("the stream ended before the audio was sent")
-                    )
-
-    async def _send_media(self, frame: bytes, voiced: bool) -> None:
-        chunk = self.frames_sent + 1
-        media = {
-            "track": "inbound",
-            "chunk": str(chunk),
-            "timestamp": str((chunk - 1) * round(FRAME_SECONDS * 1000)),
-            "payload": base64.b64encode(frame).decode("ascii"),
-        }
-        self.frames_sent = chunk
-        await self._send("media", {"media": media})
-        if voiced:
-            self.last_voice_sent_at = time.monotonic()
-            if not self._last_sent_voiced:
-                self.voice_onsets.append(self.last_voice_sent_at)
-        self._last_sent_voiced = voiced
+        with contextlib.suppress(ConnectionClosed):
+            await self.pump.run(self.started_at)
 
     async def _send(self, event: str, body: dict[str, Any]) -> None:
         """Send one sequenced message; ``sequenceNumber`` counts every message after connected."""
@@ -321,8 +268,7 @@ class StreamCaller:
             message["streamSid"] = self.stream_sid
             await self._ws.send(json.dumps(message))
 
-    # -----------------------------------------------------------------------------------------
-    # Twilio's side: playing the bot's audio
+    # -- Twilio's side: playing the bot's audio ------------------------------------------------
 
     async def _receive(self) -> None:
         assert self._ws is not None
@@ -349,41 +295,14 @@ class StreamCaller:
             return
         now = time.monotonic()
         if isinstance(message, OutboundMedia):
-            samples = mulaw_decode(message.payload)
-            self.received.append((now, len(samples)))
-            start = max(now, self._playhead_end)
-            self._segments.append(_Segment(start, samples))
-            self._playhead_end = start + len(samples) / PHONE_RATE
-            self._audio_arrived.set()
+            self.playback.media(now, mulaw_decode(message.payload))
         elif isinstance(message, OutboundMark):
-            self._pending_marks.append((self._playhead_end, message.name))
-            self._wake_player.set()
+            self.playback.mark(message.name)
         elif isinstance(message, OutboundClear):
-            self.clears.append(now)
-            self._truncate(now)
-            pending = [name for _, name in self._pending_marks]
-            self._pending_marks.clear()
-            for name in pending:
+            for name in self.playback.clear(now):
                 await self._echo_mark(name)
         else:
             self._error(f"unknown event {message.event!r}")
-
-    async def _player(self) -> None:
-        """Echo each mark once playback has reached it."""
-        while True:
-            if not self._pending_marks:
-                self._wake_player.clear()
-                await self._wake_player.wait()
-                continue
-            due, name = self._pending_marks[0]
-            delay = due - time.monotonic()
-            if delay > 0:
-                self._wake_player.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake_player.wait(), delay)
-                continue
-            self._pending_marks.popleft()
-            await self._echo_mark(name)
 
     async def _echo_mark(self, name: str) -> None:
         try:
@@ -392,52 +311,28 @@ class StreamCaller:
             return
         self.marks_echoed.append(name)
 
-    def _truncate(self, at: float) -> None:
-        """Drop bot audio that would play at or after ``at`` (monotonic s)."""
-        while self._segments and self._segments[-1].start >= at:
-            self._segments.pop()
-        if self._segments:
-            last = self._segments[-1]
-            keep = int((at - last.start) * PHONE_RATE)
-            if keep < len(last.samples):
-                last.samples = last.samples[:keep]
-        self._playhead_end = min(self._playhead_end, at)
-
     def _record_close(self, ws: ClientConnection) -> None:
         if self._closed.is_set():
             return
-        self._truncate(time.monotonic())
-        self._pending_marks.clear()
         self.close_code = ws.close_code
         self.close_reason = ws.close_reason or ""
         self.closed_by_server = not self._closing
         self._closed.set()
-        self._audio_arrived.set()
-        self._wake_player.set()
+        self.playback.stop(time.monotonic())
 
     def _error(self, text: str) -> None:
         log.warning("stream %s: %s", self.stream_sid, text)
         self.errors.append(text)
 
-    # -----------------------------------------------------------------------------------------
-    # Measurements
+    # -- measurements --------------------------------------------------------------------------
 
     def first_audio_after(self, t: float) -> float | None:
         """Arrival time of the first bot media frame received after ``t`` (monotonic s)."""
-        index = bisect.bisect_right(self.received, t, key=lambda r: r[0])
-        return self.received[index][0] if index < len(self.received) else None
+        return self.playback.first_audio_after(t)
 
     def played_audio(self) -> np.ndarray:
-        """The bot audio the caller has heard so far, int16 8 kHz, gaps between replies removed.
-
-        Audio dropped by a ``clear`` or still buffered is not included.
-        """
-        now = time.monotonic()
-        heard = [
-            s.samples[: max(0, min(len(s.samples), int((now - s.start) * PHONE_RATE)))]
-            for s in self._segments
-        ]
-        return np.concatenate(heard) if heard else np.zeros(0, dtype=np.int16)
+        """The bot audio the caller has heard so far (see ``Playback.played_audio``)."""
+        return self.playback.played_audio()
 
     async def wait_for_audio(self, after: float, timeout: float) -> float:
         """Wait for the first bot media frame received after ``after``; return its arrival.
@@ -451,9 +346,9 @@ class StreamCaller:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no audio from the server within {timeout} s")
-            self._audio_arrived.clear()
+            self.playback.audio_arrived.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._audio_arrived.wait(), remaining)
+                await asyncio.wait_for(self.playback.audio_arrived.wait(), remaining)
         return arrival
 
     async def wait_until_quiet(self, quiet_s: float, timeout: float) -> float:
@@ -465,7 +360,7 @@ class StreamCaller:
         deadline = time.monotonic() + timeout
         while True:
             last_arrival = self.received[-1][0] if self.received else 0.0
-            quiet_since = max(last_arrival, self._playhead_end)
+            quiet_since = max(last_arrival, self.playback.playhead_end)
             now = time.monotonic()
             if self._closed.is_set():
                 if self.close_code == POLICY_VIOLATION and self.closed_by_server:
@@ -482,8 +377,6 @@ class StreamCaller:
     async def wait_closed(self, timeout: float) -> None:
         """Wait until the WebSocket is closed (by either side); TimeoutError otherwise."""
         await asyncio.wait_for(self._closed.wait(), timeout)
-
-    # -----------------------------------------------------------------------------------------
 
     def _check_open(self) -> None:
         if self._ws is None:
@@ -502,8 +395,3 @@ class StreamCaller:
         return StreamCallError(
             f"the server closed the stream{' ' + when if when else ''}: {detail}"
         )
-
-
-def _connected() -> dict[str, str]:
-    """Twilio's first message; the only one without ``sequenceNumber`` or ``streamSid``."""
-    return {"event": "connected", "protocol": "Call", "version": "1.0.0"}

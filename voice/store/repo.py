@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Collection, Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, exists, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from voice.errors import StoreError
-from voice.store.db import insert_ignoring_conflict, make_engine
+from voice.store.db import insert_ignoring_conflict
 from voice.store.models import (
     INITIAL_PHASE,
     TERMINAL_STATUSES,
-    Base,
     Call,
     Delivery,
     Escalation,
@@ -32,6 +29,7 @@ from voice.store.models import (
     WebhookReply,
     utcnow,
 )
+from voice.store.reads import CallReads
 
 _TURN_RETRIES = 5
 
@@ -43,40 +41,12 @@ def _update(session: Session, entity: Any, *where: Any, **values: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-class Store:
+class Store(CallReads):
     """Calls, turns, transfers, voicemails and webhook replies in one database.
 
     Safe to share between threads and between service instances using the same database.
+    The connection and transactions are ``StoreBase``'s, the read models ``CallReads``'.
     """
-
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def transaction(self, operation: str) -> Iterator[Session]:
-        """A session in a transaction; database errors become ``StoreError`` naming
-        ``operation``. For queries kept in modules of their own (alerts, analytics)."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            cause = exc.orig if isinstance(exc, DBAPIError) else exc
-            raise StoreError(f"{operation} failed: {type(cause).__name__}: {cause}") from exc
-
-    def create_all(self) -> None:
-        """Create missing tables, and missing indexes of existing tables (a database made
-        by an earlier version gets the indexes added since); nothing else is altered."""
-        try:
-            Base.metadata.create_all(self.engine)
-            for table in Base.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(self.engine, checkfirst=True)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"create_all failed: {exc}") from exc
-
-    def close(self) -> None:
-        self.engine.dispose()
 
     # Calls and dialog state
 
@@ -354,116 +324,3 @@ class Store:
         with self.transaction("put_reply") as s:
             row = {"key": key, "body": body, "created_at": utcnow()}
             s.execute(insert_ignoring_conflict(s, WebhookReply, row, ["key"]))
-
-    # Read models for the admin API
-
-    def list_calls(
-        self,
-        *,
-        limit: int = 50,
-        offset: int = 0,
-        search: str | None = None,
-        caller: str | None = None,
-        handed_over: bool | None = None,
-    ) -> list[dict[str, Any]]:
-        """Calls newest first, with counts for a list view; timestamps are ISO 8601 strings.
-
-        ``search`` matches (case-insensitively) the caller's number or any stored turn text;
-        ``caller`` is an exact caller number; ``handed_over`` keeps calls with (or without)
-        a hand-over. Each row has the latest hand-over's reason and priority, if any.
-        """
-        turns = Turn.call_sid == Call.call_sid
-        turn_count = select(func.count(Turn.id)).where(turns).scalar_subquery()
-        transferred = exists().where(Transfer.call_sid == Call.call_sid)
-        escalated = exists().where(Escalation.call_sid == Call.call_sid)
-        last_intent = (
-            select(Turn.intent)
-            .where(turns, Turn.intent.is_not(None))
-            .order_by(Turn.seq.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        latest = select(Escalation).where(Escalation.call_sid == Call.call_sid)
-        latest = latest.order_by(Escalation.id.desc()).limit(1)
-        reason = latest.with_only_columns(Escalation.reason).scalar_subquery()
-        priority = latest.with_only_columns(Escalation.priority).scalar_subquery()
-        query = select(Call, turn_count, transferred, last_intent, reason, priority)
-        if search:
-            pattern = f"%{search.lower()}%"
-            in_turns = exists().where(turns, func.lower(Turn.text).like(pattern))
-            query = query.where(or_(Call.from_number.like(f"%{search}%"), in_turns))
-        if caller:
-            query = query.where(Call.from_number == caller)
-        if handed_over is not None:
-            query = query.where(escalated if handed_over else ~escalated)
-        query = (
-            query.order_by(Call.started_at.desc(), Call.call_sid.desc()).limit(limit).offset(offset)
-        )
-        with self.transaction("list_calls") as s:
-            return [
-                {
-                    **call.summary(),
-                    "turn_count": count,
-                    "transferred": bool(was_transferred),
-                    "last_intent": intent,
-                    "handoff_reason": why,
-                    "handoff_priority": how,
-                }
-                for call, count, was_transferred, intent, why, how in s.execute(query)
-            ]
-
-    def get_call(self, call_sid: str) -> dict[str, Any] | None:
-        """The call with its turns (in order), transfers and voicemails, JSON-ready."""
-        with self.transaction("get_call") as s:
-            call = s.get(Call, call_sid)
-            if call is None:
-                return None
-            turns = s.scalars(select(Turn).where(Turn.call_sid == call_sid).order_by(Turn.seq))
-            transfers = s.scalars(
-                select(Transfer).where(Transfer.call_sid == call_sid).order_by(Transfer.id)
-            )
-            voicemails = s.scalars(
-                select(Voicemail).where(Voicemail.call_sid == call_sid).order_by(Voicemail.id)
-            )
-            escalations = s.scalars(
-                select(Escalation).where(Escalation.call_sid == call_sid).order_by(Escalation.id)
-            )
-            deliveries = s.scalars(
-                select(Delivery).where(Delivery.call_sid == call_sid).order_by(Delivery.id)
-            )
-            return {
-                **call.summary(),
-                "account_sid": call.account_sid,
-                "state": call.state,
-                "updated_at": call.updated_at.isoformat(),
-                "turns": [turn.to_json() for turn in turns],
-                "transfers": [transfer.record().to_json() for transfer in transfers],
-                "voicemails": [voicemail.to_json() for voicemail in voicemails],
-                "escalations": [escalation.to_json() for escalation in escalations],
-                "deliveries": [delivery.to_json() for delivery in deliveries],
-            }
-
-    def caller_utterances(
-        self, *, since: datetime, unsure_below: float | None = None, limit: int = 20_000
-    ) -> list[dict[str, Any]]:
-        """Caller speech turns stored since ``since``, newest first: text (redacted when
-        stored), intent, confidence, call_sid, created_at (ISO 8601). With
-        ``unsure_below``, only turns with no intent or a confidence below it."""
-        query = select(Turn).where(
-            Turn.speaker == "caller", Turn.kind == "speech", Turn.created_at >= since
-        )
-        if unsure_below is not None:
-            unsure = or_(Turn.intent.is_(None), Turn.confidence.is_(None))
-            query = query.where(or_(unsure, Turn.confidence < unsure_below))
-        query = query.order_by(Turn.created_at.desc(), Turn.id.desc()).limit(limit)
-        with self.transaction("caller_utterances") as s:
-            return [
-                {
-                    "text": turn.text,
-                    "intent": turn.intent,
-                    "confidence": turn.confidence,
-                    "call_sid": turn.call_sid,
-                    "created_at": turn.created_at.isoformat(),
-                }
-                for turn in s.scalars(query)
-            ]

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request, Response
 from voice.calls.service import CallerTurn
 from voice.calls.speaker import SpokenReply
 from voice.deps import AppContext, Ctx, TwilioForm
-from voice.dialog import prompts
 from voice.dialog.turns import Action, Caller, Decision
-from voice.telephony.forms import CallInfo, RecordingResult, StatusUpdate
+from voice.text import prompts
+from voice.wire.forms import CallInfo, RecordingResult, StatusUpdate
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])

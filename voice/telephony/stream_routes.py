@@ -13,15 +13,16 @@ import logging
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 
-from voice.calls.player import Player
-from voice.calls.stream_session import StreamSession, stream_settings
 from voice.deps import AppContext, Ctx, TwilioForm
-from voice.dialog import prompts
 from voice.dialog.state import Phase
 from voice.dialog.turns import Action, Decision
-from voice.telephony.forms import CallInfo
-from voice.telephony.media_stream import Connected, ProtocolError, Start, Stop, parse_message
+from voice.telephony.player import Player
 from voice.telephony.routes import guarded
+from voice.telephony.stream_session import StreamSession
+from voice.telephony.stream_settings import stream_settings
+from voice.text import prompts
+from voice.wire.forms import CallInfo
+from voice.wire.media_stream import Connected, ProtocolError, Start, Stop, parse_message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["twilio"])

@@ -11,8 +11,8 @@ import logging
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from voice.deps import Ctx, TwilioForm
-from voice.telephony.forms import CallInfo, DialResult, int_param
 from voice.telephony.routes import guarded
+from voice.wire.forms import CallInfo, DialResult, int_param
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])

@@ -46,7 +46,7 @@ from typing import Generic, TypeVar
 
 from voice.dialog.turns import Decision
 from voice.errors import ConfigError
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
 
 _JOINING = frozenset(
     {"and", "but", "or", "so", "because", "cause", "if", "then", "also", "plus", "with"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from voice.telephony.media_stream import (
+from voice.wire.media_stream import (
     OutboundClear,
     OutboundMark,
     OutboundMedia,

@@ -15,14 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from voice.calls.player import Player
-from voice.calls.stream_session import StreamSession, stream_settings
 from voice.deps import AppContext
 from voice.simulator.spoken.clock import virtual_loop
 from voice.simulator.spoken.line import TwilioSide
 from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.codecs import mulaw_encode
-from voice.telephony.media_stream import (
+from voice.telephony.player import Player
+from voice.telephony.stream_session import StreamSession
+from voice.telephony.stream_settings import stream_settings
+from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
+from voice.wire.media_stream import (
     FRAME_BYTES,
     MULAW_SILENCE,
     Mark,
@@ -31,7 +33,6 @@ from voice.telephony.media_stream import (
     Start,
     Stop,
 )
-from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, TurnEvent
 
 FRAME = 160  # samples per 20 ms frame
 FRAME_S = 0.02

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
 
 DROP_MIN_MS = 300.0
 """Speech at least this long that makes no turn at all counts as a dropped utterance."""

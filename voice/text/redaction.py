@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Final
 
-from voice.intents.normalise import normalised_tokens
+from voice.text.normalise import normalised_tokens
 
 REDACTION_TAG: Final = re.compile(r"\[(card|id|code|email)\]")
 """What redaction leaves in place of personal data; its group is the kind."""

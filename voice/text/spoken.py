@@ -1,8 +1,9 @@
-"""Numbers, money and dates as words a text-to-speech voice reads naturally."""
+"""Numbers, digits, money and dates as words a text-to-speech voice reads naturally."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 _ONES = [
     *("zero one two three four five six seven eight nine ten eleven twelve".split()),
@@ -62,3 +63,25 @@ def money_words(cents: int, currency: str = "dollar") -> str:
 def date_words(day: date) -> str:
     """date(2026, 12, 3) -> "Thursday, December third"."""
     return f"{day.strftime('%A')}, {day.strftime('%B')} {ordinal_words(day.day)}"
+
+
+_DIGIT_NAMES: Final = {
+    "0": "zero",
+    "1": "one",
+    "2": "two",
+    "3": "three",
+    "4": "four",
+    "5": "five",
+    "6": "six",
+    "7": "seven",
+    "8": "eight",
+    "9": "nine",
+}
+
+
+def speak_digits(digits: str) -> str:
+    """Words a TTS reads one digit at a time: "45712" -> "four five seven one two".
+
+    Characters that are not ASCII digits are skipped.
+    """
+    return " ".join(_DIGIT_NAMES[ch] for ch in digits if ch in _DIGIT_NAMES)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from voice.telephony.media_stream import clear_message, frames, mark_message, media_message
+from voice.wire.media_stream import clear_message, frames, mark_message, media_message
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 
 from voice.calls.speaker import Phrase, SpokenReply
 from voice.dialog.turns import Action, Decision
-from voice.telephony.twiml import Twiml, TwimlSettings
+from voice.wire.twiml import Twiml, TwimlSettings
 
 BASE = "https://voice.example.test"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from voice.handoff.redaction import redact, redaction_kinds
+from voice.text.redaction import redact, redaction_kinds
 
 REDACTED = [
     # cards: Luhn-valid runs always, others after a card word

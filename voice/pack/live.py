@@ -25,9 +25,10 @@ from typing import Any
 
 from voice.errors import IntentFileError
 from voice.handoff.escalation import EscalationPolicy
-from voice.handoff.policy import PolicySpec, load_policy
+from voice.handoff.policy import PolicySpec
 from voice.intents.loader import SUFFIXES, IntentSet, load_intents
 from voice.intents.matcher import Matcher
+from voice.pack.policy import load_policy
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from voice.errors import DuplicateExample, IntentEditError, UnknownIntent
-from voice.intents.editor import add_example, insert_example
 from voice.intents.loader import load_intents
+from voice.pack.editor import add_example, insert_example
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from voice.intents.normalise import joined_digit_runs, normalise, normalised_tokens
+from voice.text.normalise import joined_digit_runs, normalise, normalised_tokens
 
 
 @pytest.mark.parametrize(

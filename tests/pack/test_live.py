@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from voice.dialog.engine import DialogEngine, DialogSettings
+from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Caller, CallerInput, InputKind
+from voice.dialog.view import DialogSettings
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
-from voice.intents.live import ActiveSet, LiveIntents
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Matcher
+from voice.pack.live import ActiveSet, LiveIntents
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLER = Caller(number="+15005550006")

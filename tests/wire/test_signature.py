@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voice.telephony.signature import SignatureChecker
+from voice.wire.signature import SignatureChecker
 
 # From Twilio's security documentation.
 DOC_URL = "https://example.com/myapp.php?foo=1&bar=2"

@@ -24,10 +24,10 @@ from typing import Final
 import yaml
 
 from voice.errors import DuplicateExample, IntentEditError, IntentFileError, UnknownIntent
-from voice.handoff.policy import load_policy
-from voice.handoff.redaction import REDACTION_TAG
 from voice.intents.loader import SUFFIXES, IntentSet, load_intents
-from voice.intents.normalise import normalise
+from voice.pack.policy import load_policy
+from voice.text.normalise import normalise
+from voice.text.redaction import REDACTION_TAG
 from voice.yamlfile import line_of
 
 MAX_EXAMPLE_CHARS: Final = 200

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 from voice.errors import IntentFileError
-from voice.handoff.policy import load_policy
 from voice.intents.loader import NOT_INTENTS, SUFFIXES, IntentSet, load_intents
 from voice.intents.matcher import Matcher
 from voice.intents.schema import IntentSpec
+from voice.pack.policy import load_policy
 from voice.yamlfile import line_of, read_model
 
 FEW_EXAMPLES = 10

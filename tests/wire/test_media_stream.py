@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from voice.telephony.media_stream import (
+from voice.wire.media_stream import (
     MAX_MESSAGE_BYTES,
     Connected,
     Dtmf,

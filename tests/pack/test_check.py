@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.intents.check import check
+from voice.pack.check import check
 
 ROOT = Path(__file__).resolve().parents[2]
 VOICE = str(Path(sys.executable).parent / "voice")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from voice.calls.player import PlaybackReport, Player
 from voice.simulator.spoken.clock import run_virtual, virtual_loop
+from voice.telephony.player import PlaybackReport, Player
 
 SENTENCE = "You can return most items within thirty days for a full refund."
 THREE_SECONDS = b"\xff" * 160 * 150  # mu-law silence, 150 frames of 20 ms
