@@ -5,6 +5,7 @@ and a caller voice other than the product's."""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,37 @@ def test_a_finished_request_is_answered_at_the_shorter_wait(
     # (plus the VAD's hangover), well before the 900 ms at which the turn was taken.
     assert 450 <= timings["eos_to_first_audio_ms"] < 700, timings
     assert "interrupted" not in timings and answer["text"]
+
+
+def test_a_hang_up_while_a_taken_turn_is_decided_keeps_what_was_heard_of_the_early_reply(
+    engines: Engines, tmp_path: Path
+) -> None:
+    """The early reply is playing, its turn has been taken and is still being decided (a
+    slow answer) when the caller hangs up: the bot turn is stored as far as it was heard."""
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "slow", turn_min_ms=450, turn_recover_ms=450
+    )
+
+    async def call() -> LiveHearing:
+        speaker = caller_speaker("hibari", engines.tts_pool)
+        clip = await render(speaker, "what time do you open", Delivery())
+        async with service_apps(settings, engines, ("live",)) as apps:
+            calls = apps["live"][1].calls
+            decide = calls.decide
+
+            async def slow_decide(turn: Any) -> Any:
+                await asyncio.sleep(0.6)  # a slow lookup, on the virtual clock
+                return await decide(turn)
+
+            calls.decide = slow_decide  # type: ignore[method-assign]
+            # The reply begins 450 ms into the silence, the turn is taken 450 ms later and
+            # decided until 600 ms after that: hang up 700 ms after the reply began.
+            return await LiveCall(apps["live"][1]).hear(clip.audio.samples, hang_up_s=0.7)
+
+    with ThreadPoolExecutor(1) as pool:
+        hearing = pool.submit(run_virtual, call()).result()
+    assert len(_said(hearing)) == 1, _said(hearing)
+    answers = _bot_turns(hearing)[1:]
+    assert len(answers) == 1, hearing.record["turns"]
+    assert answers[0]["timings"].get("interrupted") == 1.0
+    assert answers[0]["timings"]["played_ms"] > 0 and answers[0]["text"]

@@ -115,8 +115,11 @@ class StreamSession:
         if self._key_timer is not None:
             self._key_timer.cancel()
         self.worker.cancel_silence_timer()
+        speaking = self.player.speaking
         stopped = await self.player.stop()  # a reply in progress is recorded as interrupted
-        self.worker.early_heard = stopped if self.early.playing else None
+        # An early reply may be playing with its turn taken but not yet decided: the worker
+        # stores that turn's reply as far as it was heard.
+        self.worker.heard_at_hang_up = stopped if speaking else None
         last = self.detector.close(self._stream_ms)
         if last is not None:  # hung up mid-turn, or while an early reply was playing
             self.overlap.forget_backchannel()

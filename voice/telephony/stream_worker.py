@@ -53,7 +53,7 @@ class TurnWorker:
         self.turns: asyncio.Queue[Queued | None] = asyncio.Queue()
         self.taking = False  # deciding or speaking a turn
         self.closing = False  # the stream ends: store, but say nothing more
-        self.early_heard: PlaybackReport | None = None  # of an early reply the hang-up cut
+        self.heard_at_hang_up: PlaybackReport | None = None  # the reply the hang-up cut
         self.expecting_slot = False  # the last reply asked for a slot value (keys collect)
         self._errors = 0
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -109,12 +109,13 @@ class TurnWorker:
             await self.player.stop()
         turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
         deciding = asyncio.create_task(self.calls.decide(turn))
-        held = early is None and await self.replies.hold_on_while(deciding)
+        held = early is None and not self.closing and await self.replies.hold_on_while(deciding)
         decision = await deciding
         if self.closing:  # the stream ended: what the caller said is stored
-            if queued.early is not None and self.early_heard is not None:
-                # They hung up while its early reply played: store what they heard of it.
-                report = self.early_heard
+            if queued.early is not None and self.heard_at_hang_up is not None:
+                # They hung up while its early reply played (the only reply that plays while
+                # a turn with one is decided): store what they heard of it.
+                report = self.heard_at_hang_up
                 await self.replies.record(decision, report, started=started, timings=timings)
             return
         if early is not None:

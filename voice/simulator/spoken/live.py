@@ -9,6 +9,7 @@ gone quiet (or closed the stream for a hand-over).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,12 +109,17 @@ class LiveCall:
         return self._sequence
 
     async def hear(
-        self, samples: np.ndarray, *, over: tuple[np.ndarray, float] | None = None
+        self,
+        samples: np.ndarray,
+        *,
+        over: tuple[np.ndarray, float] | None = None,
+        hang_up_s: float | None = None,
     ) -> LiveHearing:
         """Stream 8 kHz int16 ``samples`` after the greeting; the stored call comes back.
 
         ``over`` is ``(interruption, into_s)``: once the bot has been answering for
-        ``into_s`` seconds, the caller talks over it with ``interruption``."""
+        ``into_s`` seconds, the caller talks over it with ``interruption``. ``hang_up_s``:
+        the caller hangs up once the bot has been answering for that many seconds."""
         loop = virtual_loop()
         began = loop.time()
         side = TwilioSide()
@@ -151,11 +157,19 @@ class LiveCall:
                 await self._tick(session, side, _SILENCE)
             interrupted_at_ms = self._chunk * FRAME_S * 1000
             await self._play(session, side, interruption)
-        await self._wait_for_quiet(session, side, heard_since=clip_start_ms)
+        if hang_up_s is None:
+            await self._wait_for_quiet(session, side, heard_since=clip_start_ms)
+        else:
+            await self._wait_for_answer(session, side)
+            for _ in range(round(hang_up_s / FRAME_S)):
+                await self._tick(session, side, _SILENCE)
         await session.on_event(
             Stop(self._next(), self.stream_sid, start.account_sid, self.call_sid)
         )
-        await session.shutdown()
+        closing = asyncio.create_task(session.shutdown())
+        while not closing.done():  # the clock goes on while the server winds the call up
+            await loop.advance(FRAME_S)
+        await closing
         await loop.settle()
         record = await self.ctx.store.get_call(self.call_sid) or {}
         hearing = LiveHearing(
