@@ -38,6 +38,12 @@ class Metrics:
             "Caller speech over the bot judged a backchannel (the bot went on).",
             registry=self.registry,
         )
+        self.sound_pauses = Counter(
+            "voice_sound_pauses_total",
+            "Sounds over the bot that paused it and were not a voice (a cough, a knock, a "
+            "tone): the bot resumed its sentence.",
+            registry=self.registry,
+        )
         self.early_answers_cut = Counter(
             "voice_early_answers_cut_total",
             "Replies begun before the turn was taken (TURN_RECOVER_MS) and cut off because the "

@@ -38,6 +38,7 @@ INTERRUPTIONS = (
     "Hold on, that's not what I asked.",
 )
 BACKCHANNELS = ("Okay.", "Right.", "Yeah.")
+SOUNDS = ("[cough]", "[click]", "[tone:1000:0.5]", "[music:2]")  # over the bot, no voice
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Barge:
     not_stopped: int = 0  # interruptions after which the bot carried on
     backchannels: int = 0
     backchannel_stops: int = 0  # backchannels that cut the bot off
+    sounds: int = 0
+    sound_stops: int = 0  # coughs, clicks, tones, music that cut the bot off
+    sound_pauses: int = 0  # ... that paused it (it then resumed its sentence)
 
 
 async def barge_in(settings: Settings, engines: Engines) -> Barge:
@@ -76,6 +80,16 @@ async def barge_in(settings: Settings, engines: Engines) -> Barge:
                 else:
                     out.heard_ms.append(1000 * heard)
                     out.not_stopped += not stopped
+        speaker = caller_speaker(BARGE_VOICES[0], engines.tts_pool)
+        first = await render(speaker, FIRST, Delivery(lead_ms=300, trail_ms=0))
+        for sound in SOUNDS:
+            over = await render(None, sound, Delivery(lead_ms=0, trail_ms=0, snr_db=30))
+            paused_before = ctx.metrics.sound_pauses._value.get()
+            hearing = await LiveCall(ctx).hear(first.audio.samples, over=(over.audio.samples, 1.0))
+            bots = [t for t in hearing.record["turns"] if t["speaker"] == "bot"]
+            out.sounds += 1
+            out.sound_stops += len(bots) > 1 and bots[1]["timings"].get("interrupted") == 1.0
+            out.sound_pauses += ctx.metrics.sound_pauses._value.get() > paused_before
     return out
 
 
@@ -130,7 +144,10 @@ def render_section(results: Sequence[RowResult], split: str, barge: Barge, secon
         f"heard while talking over it p50 **{pct(heard, 0.5):.0f} ms**, p95 "
         f"**{pct(heard, 0.95):.0f} ms**, max {max(heard):.0f} ms; interruptions the bot "
         f"talked through: {barge.not_stopped}; backchannels that stopped the bot: "
-        f"{barge.backchannel_stops}. (Virtual clock: models take no time here; the "
+        f"{barge.backchannel_stops}; sounds with no voice ({', '.join(SOUNDS)}) over the "
+        f"bot: {barge.sound_pauses} of {barge.sounds} paused it for a moment (it then "
+        f"resumed its sentence), {barge.sound_stops} stopped it. (Virtual clock: models take "
+        "no time here; the "
         "real-time figure from the caller's socket is in the Media Streams section.)",
         "",
         "Early replies cut: the bot began answering a request that sounded finished "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS
 from voice.turntaking.early import EarlyReplies
-from voice.turntaking.overlap import RESUME_AFTER_MS, Overlap, Verdict
+from voice.turntaking.overlap import CONFIRM_MS, RESUME_AFTER_MS, Overlap, Verdict
 
 
 def test_voice_while_the_bot_is_silent_is_no_overlap() -> None:
@@ -55,3 +55,26 @@ def test_early_replies_cut_off_and_taken() -> None:
     early.begin("We open at nine.")
     assert early.take() == "We open at nine."
     assert not early.playing
+
+
+def test_a_sound_over_the_bot_pauses_it_until_the_vad_says_it_is_a_voice() -> None:
+    overlap = Overlap(pause_ms=120)
+    assert not overlap.sound_started(1000, bot_audible=False)  # the bot is quiet: nothing
+    assert overlap.sound_started(1000, bot_audible=True)
+    assert not overlap.sound_started(1040, bot_audible=True)  # once per sound
+    # The VAD calls it a voice while the bot is paused for it: an overlap as any other.
+    assert overlap.voice_started(1000, bot_audible=False)
+    assert overlap.overlapping
+    assert not overlap.sound_unconfirmed(1000 + CONFIRM_MS, in_speech=True)
+    assert overlap.unconfirmed == 0
+
+
+def test_a_sound_that_is_no_voice_resumes_the_bot_once() -> None:
+    overlap = Overlap(pause_ms=120)
+    assert overlap.sound_started(1000, bot_audible=True)
+    assert not overlap.sound_unconfirmed(1000 + CONFIRM_MS - 20, in_speech=False)
+    assert overlap.sound_unconfirmed(1000 + CONFIRM_MS, in_speech=False)
+    assert not overlap.sound_unconfirmed(1000 + CONFIRM_MS + 20, in_speech=False)
+    assert overlap.unconfirmed == 1 and not overlap.overlapping
+    # A voice starting later, over the resumed bot, is an overlap again.
+    assert overlap.voice_started(3000, bot_audible=True)

@@ -37,6 +37,7 @@ from voice.turntaking.detector import (
 )
 from voice.turntaking.early import EarlyReplies
 from voice.turntaking.ending import EndOfTurn, reading
+from voice.turntaking.onset import ONSET_FRAMES, SoundOnset
 from voice.turntaking.overlap import Overlap, Verdict
 from voice.wire.media_stream import Dtmf, Mark, Media, Start, Stop
 
@@ -72,6 +73,7 @@ class StreamSession:
             end_ms=settings.max_ms + 1,  # the policy ends turns; this is only a backstop
         )
         self.overlap = Overlap(pause_ms=settings.pause_ms)
+        self.onset = SoundOnset()
         self.early: EarlyReplies[Decision] = EarlyReplies()
         self.hearing = Hearing(calls, self.call_sid)
         self.replies = Replies(
@@ -149,6 +151,8 @@ class StreamSession:
 
     async def _on_audio(self, frame: np.ndarray) -> None:
         self._stream_ms += len(frame) / 8
+        if self.onset.push(frame):
+            await self._on_sound(self._stream_ms - ONSET_FRAMES * 20)
         for event in self.detector.push(frame, self._stream_ms):
             if isinstance(event, SpeechStarted):
                 await self._on_voice_start(event.at_ms)
@@ -169,6 +173,10 @@ class StreamSession:
                 await self._on_turn_end(event)
         if self.overlap.resume_now(self.detector.silence_ms):
             await self.player.resume()
+        if self.overlap.sound_unconfirmed(self._stream_ms, in_speech=self.detector.in_speech):
+            self.metrics.sound_pauses.inc()
+            log.info("call %s: the sound over the bot was not a voice; resuming", self.call_sid)
+            await self.player.resume()
         if self.detector.paused and not self.early.playing and self._idle():
             early = self.ending.early(self.detector.silence_ms)
             if early is not None:
@@ -177,6 +185,14 @@ class StreamSession:
             await self._on_turn_end(self.detector.end_turn(self._stream_ms))
         if self.overlap.runs_over(self._stream_ms):
             await self._confirm_barge_in()
+
+    async def _on_sound(self, at_ms: float) -> None:
+        """A sound on the line: if it is over the bot, pause the bot until the VAD says
+        whether it is the caller's voice (Silero is slower than loudness to say so)."""
+        audible = self.player.speaking and not self.player.paused
+        if self.overlap.sound_started(at_ms, bot_audible=audible):
+            await self.player.pause()
+            log.info("call %s: a sound over the bot at %.0f ms; paused", self.call_sid, at_ms)
 
     async def _on_voice_start(self, at_ms: float) -> None:
         self.worker.cancel_silence_timer()

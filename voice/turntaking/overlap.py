@@ -14,6 +14,9 @@ import enum
 
 from voice.turntaking.backchannel import BACKCHANNEL_MAX_MS, is_backchannel
 
+CONFIRM_MS = 500
+"""A sound over the bot pauses it at once (``voice.turntaking.onset``); if the VAD has not
+called it a voice this long after, the bot resumes (a cough, a knock, a tone)."""
 RESUME_AFTER_MS = 250
 """Silence after a short overlap before the bot picks its sentence up again: longer than the
 gap between two words, so "Actually, I ..." does not make it stutter."""
@@ -39,16 +42,37 @@ class Overlap:
         self.voiced = False  # the caller's voice is on right now
         self.resume_due = False  # a short overlap: resume the bot once the caller is quiet
         self._skip_turn_end = False  # the utterance was a backchannel: no turn
+        self.sound_at: float | None = None  # a sound paused the bot; not yet known as voice
+        self.unconfirmed = 0  # sounds that paused the bot and were not a voice
 
     @property
     def overlapping(self) -> bool:
         """The bot is paused (or resumed optimistically) over the caller's voice."""
         return self.began_at is not None
 
+    def sound_started(self, at_ms: float, *, bot_audible: bool) -> bool:
+        """A sound began on the line; True when it is over the bot: pause the bot now, until
+        the VAD says whether it is a voice (``voice_started``) or not (``sound_unconfirmed``)."""
+        if not bot_audible or self.began_at is not None or self.sound_at is not None:
+            return False
+        self.sound_at = at_ms
+        return True
+
+    def sound_unconfirmed(self, now_ms: float, *, in_speech: bool) -> bool:
+        """True once, when a sound paused the bot ``CONFIRM_MS`` ago and no voice followed:
+        resume the bot."""
+        if self.sound_at is None or in_speech or now_ms - self.sound_at < CONFIRM_MS:
+            return False
+        self.sound_at = None
+        self.unconfirmed += 1
+        return True
+
     def voice_started(self, at_ms: float, *, bot_audible: bool) -> bool:
-        """The caller's voice began; True when it is over the bot: pause the bot now."""
+        """The caller's voice began; True when it is over the bot (audible, or paused by the
+        sound that began it): pause the bot now."""
         self.voiced = True
-        if bot_audible:
+        paused_by_sound, self.sound_at = self.sound_at is not None, None
+        if bot_audible or paused_by_sound:
             self.began_at = at_ms
             return True
         return False
@@ -100,6 +124,7 @@ class Overlap:
     def stopped(self) -> None:
         """The bot stopped for the caller (a barge-in), or their turn was taken."""
         self.began_at = None
+        self.sound_at = None
 
     def skip_turn(self) -> bool:
         """True once after a backchannel: the utterance that ended is no turn."""
