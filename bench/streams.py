@@ -23,10 +23,12 @@ import asyncio
 import platform
 import random
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import httpx
 import numpy as np
+from twilio.request_validator import RequestValidator
 
 from bench.turns import PUBLIC, SID, TOKEN, bench_settings, pct, write_section
 from bench.turns import run as run_turns
@@ -34,7 +36,7 @@ from voice.app import create_app
 from voice.engines import Engines, load_engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
-from voice.simulator.stream_caller import StreamCaller
+from voice.simulator.stream_caller import StreamCaller, stream_parameters
 from voice.speech.codecs import read_wav
 
 QUESTIONS = [
@@ -58,14 +60,15 @@ class Samples:
 
 async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: Samples) -> None:
     sid = "CA" + "".join(random.choices("0123456789abcdef", k=32))
-    caller = StreamCaller(
-        base.replace("http://", "ws://") + "/twilio/stream",
-        public_ws_url=PUBLIC.replace("https://", "wss://") + "/twilio/stream",
-        auth_token=TOKEN,
-        account_sid=SID,
-        call_sid=sid,
-    )
     try:
+        caller = StreamCaller(
+            base.replace("http://", "ws://") + "/twilio/stream",
+            public_ws_url=PUBLIC.replace("https://", "wss://") + "/twilio/stream",
+            auth_token=TOKEN,
+            account_sid=SID,
+            call_sid=sid,
+            custom_parameters=await answer(base, sid),
+        )
         async with caller:
             await caller.wait_until_quiet(0.6, timeout=30)
             for text in (question, LONG_ANSWER):
@@ -88,6 +91,28 @@ async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: 
     except Exception as exc:  # a failed call is counted, never hidden
         out.failures += 1
         print(f"call {sid} failed: {type(exc).__name__}: {exc}")
+
+
+async def answer(base: str, sid: str) -> dict[str, str]:
+    """POST the signed ``/twilio/voice`` Twilio sends first; the ``<Stream>``'s parameters
+    (the call's stream ticket) come back, for the stream's ``start`` message."""
+    params = {
+        "CallSid": sid,
+        "AccountSid": SID,
+        "From": "+15005550006",
+        "To": "+15005550001",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+    }
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/twilio/voice", params)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        response = await client.post(
+            "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
+        )
+    stream = ET.fromstring(response.text).find("Connect/Stream")
+    if stream is None:
+        raise RuntimeError(f"/twilio/voice did not connect a stream: {response.text}")
+    return stream_parameters(stream)
 
 
 async def run(calls: int, concurrent: int, voice_name: str = "hibari") -> dict[str, object]:

@@ -76,6 +76,7 @@ def bench_settings(mode: Literal["stream", "turns"]) -> Settings:
         data_dir=Path(tempfile.mkdtemp(prefix=f"bench-{mode}-")),
         intents_dir=ROOT / "intents",
         agent_number="+14155550100",
+        recording_hosts="api.twilio.com,127.0.0.1",  # the loopback RecordingHost
     )
 
 

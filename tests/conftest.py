@@ -54,6 +54,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "agent_number": AGENT,
         "voice_mode": "turns",
         "policy_file": always_open_policy(data_dir),
+        "recording_hosts": "api.twilio.com,127.0.0.1",  # the loopback RecordingHost
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -25,6 +25,7 @@ from voice.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEV_SECRETS_FILE = "dev-secrets.json"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "your_auth_token"}
 
 
@@ -74,7 +75,8 @@ class Settings(BaseSettings):
     record_timeout_s: int = Field(2, ge=1, le=10)
     record_max_length_s: int = Field(30, ge=5, le=120)
     dial_timeout_s: int = Field(20, ge=5, le=60)
-    recording_hosts: str = "api.twilio.com,127.0.0.1,localhost,::1"
+    # Loopback (the simulator's stand-in for Twilio) only when listed here on purpose.
+    recording_hosts: str = "api.twilio.com"
     stream_end_ms: int = Field(600, ge=200, le=3000)  # a turn's end before it is read
     turn_min_ms: int = Field(450, ge=100, le=3000)  # ... once read as a finished request
     turn_max_ms: int = Field(1100, ge=200, le=5000)  # ... once read as unfinished
@@ -154,6 +156,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "the turn limits must be in order: TURN_MIN_MS <= STREAM_END_MS <= TURN_MAX_MS "
                 f"(got {self.turn_min_ms}, {self.stream_end_ms} and {self.turn_max_ms})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_recording_hosts(self) -> Settings:
+        loopback = self.allowed_recording_hosts & LOOPBACK_HOSTS
+        if loopback and self.environment == "production":
+            raise ValueError(
+                f"RECORDING_HOSTS lists loopback ({', '.join(sorted(loopback))}), which only "
+                "the simulator and tests use; production fetches recordings from Twilio only"
             )
         return self
 

@@ -25,6 +25,11 @@ class RecordingUnavailable(VoiceError):
     """A caller recording could not be downloaded after the allowed retries."""
 
 
+class CallUnderway(VoiceError):
+    """A call was to be greeted again (a replayed webhook) after it had moved on or ended;
+    its stored state is kept as it is."""
+
+
 class StoreError(VoiceError):
     """The database refused or failed an operation."""
 

@@ -37,7 +37,14 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def env(workdir: Path) -> dict[str, str]:
-    return clean_env(workdir, PUBLIC_BASE_URL="http://localhost:8000", VOICE_MODE="turns")
+    # Turn by turn, the server fetches the simulator's recordings from loopback: listed on
+    # purpose, as the README says.
+    return clean_env(
+        workdir,
+        PUBLIC_BASE_URL="http://localhost:8000",
+        VOICE_MODE="turns",
+        RECORDING_HOSTS="api.twilio.com,127.0.0.1",
+    )
 
 
 @contextmanager

@@ -22,6 +22,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "VOICE_ENV",
         "DATA_DIR",
         "TWILIO_ACCOUNT_SID",
+        "RECORDING_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -34,6 +35,7 @@ def test_defaults_run_on_a_fresh_machine(tmp_path: Path) -> None:
     assert settings.database.endswith("voice.db")
     assert settings.whisper_model == "tiny.en"
     assert settings.agent_number is None
+    assert settings.allowed_recording_hosts == {"api.twilio.com"}  # no loopback by default
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,12 @@ def test_production_refuses_missing_or_placeholder_secrets(
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "changeme")
     with pytest.raises(ConfigError, match="placeholder"):
         resolve_secrets(load_settings(data_dir=tmp_path))
+
+
+def test_production_refuses_loopback_recording_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICE_ENV", "production")
+    monkeypatch.setenv("RECORDING_HOSTS", "api.twilio.com,127.0.0.1")
+    with pytest.raises(ConfigError, match="RECORDING_HOSTS lists loopback"):
+        load_settings()
+    monkeypatch.setenv("VOICE_ENV", "development")
+    assert "127.0.0.1" in load_settings().allowed_recording_hosts  # listed on purpose

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,10 +19,23 @@ from voice.config import Settings
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.local_server import serve_locally
-from voice.simulator.stream_caller import StreamCaller
+from voice.simulator.stream_caller import StreamCaller, stream_parameters
 from voice.speech.codecs import read_wav
 
 PUBLIC_WS = PUBLIC_URL.replace("https://", "wss://") + "/twilio/stream"
+CALLER = "+15005550006"
+
+
+def call_params(call_sid: str, from_number: str = CALLER) -> dict[str, str]:
+    """The signed ``/twilio/voice`` form Twilio posts for a new inbound call."""
+    return {
+        "CallSid": call_sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": from_number,
+        "To": "+15005550001",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+    }
 
 
 class StreamLine(RunningApp):
@@ -30,14 +44,44 @@ class StreamLine(RunningApp):
         self.base = base
         self.voice = voice
 
-    def caller(self, call_sid: str, *, token: str = AUTH_TOKEN, **kwargs: Any) -> StreamCaller:
+    @asynccontextmanager
+    async def caller(
+        self,
+        call_sid: str,
+        *,
+        token: str = AUTH_TOKEN,
+        answered: bool = True,
+        from_number: str = CALLER,
+        **kwargs: Any,
+    ) -> AsyncIterator[StreamCaller]:
+        """A fake Twilio stream for ``call_sid``. ``answered``: first POST the signed
+        ``/twilio/voice`` and stream with the ``<Parameter>``s of its ``<Stream>`` (the
+        call's ticket), as Twilio does; otherwise stream with none (an unbound stream)."""
+        params: dict[str, str] = {}
+        if answered:
+            params = await self.answer(call_sid, from_number=from_number)
+        async with self.stream(call_sid, params, token=token, **kwargs) as caller:
+            yield caller
+
+    async def answer(self, call_sid: str, *, from_number: str = CALLER) -> dict[str, str]:
+        """POST ``/twilio/voice`` for a new call; the ``<Stream>``'s parameters come back."""
+        response = await self.post("/twilio/voice", call_params(call_sid, from_number))
+        assert response.status_code == 200, response.text
+        stream = ET.fromstring(response.text).find("Connect/Stream")
+        assert stream is not None, response.text
+        return stream_parameters(stream)
+
+    def stream(
+        self, call_sid: str, params: dict[str, str], *, token: str = AUTH_TOKEN, **kwargs: Any
+    ) -> StreamCaller:
+        """A fake Twilio stream sending exactly ``params`` as its custom parameters."""
         return StreamCaller(
             self.base.replace("http://", "ws://") + "/twilio/stream",
             public_ws_url=PUBLIC_WS,
             auth_token=token,
             account_sid=ACCOUNT_SID,
             call_sid=call_sid,
-            custom_parameters={"To": "+15005550001"},
+            custom_parameters=params,
             **kwargs,
         )
 

@@ -12,24 +12,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, AGENT, make_settings
-from tests.e2e.stream_line import PUBLIC_WS, StreamLine, stream_line
+from tests.e2e.stream_line import CALLER, PUBLIC_WS, StreamLine, call_params, stream_line
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
-from voice.simulator.stream_caller import StreamRefused
+from voice.simulator.stream_caller import StreamRefused, stream_parameters
 from voice.text import prompts
-
-CALLER = "+15005550006"
-
-
-def call_params(call_sid: str) -> dict[str, str]:
-    return {
-        "CallSid": call_sid,
-        "AccountSid": "AC" + "1" * 32,
-        "From": CALLER,
-        "To": "+15005550001",
-        "CallStatus": "in-progress",
-        "Direction": "inbound",
-    }
+from voice.wire.media_stream import STREAM_TOKEN_PARAMETER
 
 
 @pytest.fixture
@@ -62,8 +50,13 @@ async def test_voice_webhook_connects_the_stream(line: StreamLine) -> None:
     assert connect.get("action", "").endswith("/twilio/stream-ended")
     stream = connect.find("Stream")
     assert stream is not None and stream.get("url") == PUBLIC_WS  # no query string
-    params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
-    assert params == {"From": CALLER, "To": "+15005550001"}
+    params = stream_parameters(stream)
+    # Only the call's single-use stream ticket travels; the caller's number stays stored.
+    assert list(params) == [STREAM_TOKEN_PARAMETER]
+    assert len(params[STREAM_TOKEN_PARAMETER]) >= 40
+    assert CALLER not in response.text
+    other = await line.post("/twilio/voice", call_params("CA" + "f" * 32))
+    assert params[STREAM_TOKEN_PARAMETER] not in other.text  # every call its own ticket
 
 
 async def test_a_question_answered_over_the_stream(line: StreamLine) -> None:
@@ -162,7 +155,7 @@ async def test_keypad_over_the_stream(line: StreamLine) -> None:
 
 async def test_refused_handshake_stores_nothing(line: StreamLine) -> None:
     with pytest.raises(StreamRefused):
-        async with line.caller("CA" + "6" * 32, token="not-the-token") as caller:
+        async with line.caller("CA" + "6" * 32, token="not-the-token", answered=False) as caller:
             await caller.wait_until_quiet(0.5, timeout=5)
     listed = await line.client.get("/api/calls", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert listed.json()["calls"] == []

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -19,11 +20,17 @@ from typing import Any
 import numpy as np
 import pytest
 from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Connect, VoiceResponse
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from voice.simulator.stream_caller import StreamCaller, StreamCallError, StreamRefused
+from voice.simulator.stream_caller import (
+    StreamCaller,
+    StreamCallError,
+    StreamRefused,
+    stream_parameters,
+)
 from voice.speech.audio import Audio
 from voice.speech.codecs import mulaw_decode, mulaw_encode, wav_bytes
 from voice.wire.media_stream import (
@@ -199,7 +206,7 @@ async def test_messages_have_twilios_shapes_and_counters() -> None:
             "callSid": fake.call_sid,
             "tracks": ["inbound"],
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            "customParameters": {"From": "+15005550006", "Lang": "en"},
+            "customParameters": {"Lang": "en"},  # exactly the <Parameter>s, nothing added
         },
         "streamSid": fake.stream_sid,
     }
@@ -230,7 +237,7 @@ async def test_messages_have_twilios_shapes_and_counters() -> None:
     }
     parsed = [parse_message(json.dumps(m)) for m in messages]  # our own parser agrees
     assert isinstance(parsed[0], Connected)
-    assert isinstance(parsed[1], Start) and parsed[1].custom_parameters["From"] == "+15005550006"
+    assert isinstance(parsed[1], Start) and parsed[1].custom_parameters == {"Lang": "en"}
     assert all(isinstance(p, Media) and p.track == "inbound" for p in parsed[2:9])
     assert isinstance(parsed[9], Dtmf) and isinstance(parsed[10], Stop)
     assert fake.last_voice_sent_at is not None  # the tone; the trailing silence is not voice
@@ -449,3 +456,16 @@ def test_say_wav_gives_8_khz_samples() -> None:
     samples_16k = np.repeat(wide, 2)
     narrowed = fake.say_wav(wav_bytes(Audio(samples_16k, 16000)))
     assert narrowed.dtype == np.int16 and abs(len(narrowed) - len(wide)) <= 2
+
+
+def test_stream_parameters_are_read_from_the_twiml() -> None:
+    """What the fake sends as ``customParameters`` is what the ``<Stream>`` TwiML holds."""
+    response = VoiceResponse()
+    connect = Connect(action="https://voice.example.test/twilio/stream-ended")
+    stream = connect.stream(url=PUBLIC_WS_URL)
+    stream.parameter(name="streamToken", value="a&b<c>")
+    stream.parameter(name="Lang", value="en")
+    response.append(connect)
+    parsed = ET.fromstring(str(response)).find("Connect/Stream")
+    assert parsed is not None
+    assert stream_parameters(parsed) == {"streamToken": "a&b<c>", "Lang": "en"}

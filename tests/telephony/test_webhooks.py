@@ -182,7 +182,9 @@ async def test_recording_that_never_arrives_gets_an_apology_and_a_retry(line: Li
     assert record["turns"][2]["text"] == prompts.UNCLEAR
 
 
-async def test_recording_from_a_foreign_host_is_not_fetched(line: Line) -> None:
+async def test_recording_from_a_foreign_host_is_refused_and_not_fetched(line: Line) -> None:
+    """Twilio never sends such a URL: a 400 before anything is stored (Twilio's fallback
+    URL then apologises to the caller), and the host is never contacted."""
     await line.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
     params = {
         **CALL,
@@ -193,8 +195,9 @@ async def test_recording_from_a_foreign_host_is_not_fetched(line: Line) -> None:
     response = await line.client.post(
         "/twilio/turn", data=params, headers=signed("/twilio/turn", params)
     )
-    assert response.status_code == 200
-    assert (await line.record(CALL["CallSid"]))["turns"][1]["kind"] == "unclear"
+    assert response.status_code == 400
+    assert "RECORDING_HOSTS" in response.json()["detail"]
+    assert len((await line.record(CALL["CallSid"]))["turns"]) == 1  # the greeting only
 
 
 async def test_database_failure_mid_call_apologises_then_hands_over(line: Line) -> None:

@@ -127,3 +127,62 @@ def test_nearest_cue_wins() -> None:
     assert (
         redact("the security code on my card is 4829") == "the security code on my card is [code]"
     )
+
+
+# Inputs an attacker or an unlucky transcript produces (issue #12): each with what must be
+# left of it. The second half must come through untouched: the bot and the agent need it.
+TRICKY = [
+    # a card with one misheard digit fails Luhn, but still reads as a card
+    ("it's 4111 1111 1111 1112", "it's [card]"),
+    ("4111111111111112 thanks", "[card] thanks"),
+    ("four one one one one one one one one one one one one one one two", "[card]"),
+    ("4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2", "[card]"),
+    ("3782 822463 10006 is the amex", "[card] is the amex"),
+    ("1234 5678 9012 3456 is my card number", "[card] is my card number"),
+    # security codes of 3 or 4 digits near a card security cue, before or after
+    ("the CVV is 123", "the CVV is [code]"),
+    ("and the cvc, um, 4 5 6", "and the cvc, um, [code]"),
+    ("three digits on the back are 7 8 9", "three digits on the back are [code]"),
+    ("security code one two three", "security code [code]"),
+    ("123 is the CVV", "[code] is the CVV"),
+    ("Amex security code 1234", "Amex security code [code]"),
+    # IBANs and bank details
+    ("My IBAN is DE89 3704 0044 0532 0130 00.", "My IBAN is [bank]."),
+    ("GB29NWBK60161331926819 is my account", "[bank] is my account"),
+    ("GB29 NWBK 6016 1331 9268 19", "[bank]"),
+    ("sort code 12-34-56", "sort code [bank]"),
+    (
+        "my IBAN is D E eight nine three seven zero four zero zero four four zero five three",
+        "my IBAN is D E [bank]",
+    ),
+    # a social security number with its cue after it
+    ("123456789 is my social", "[id] is my social"),
+    ("one two three four five six seven eight nine is my SSN", "[id] is my SSN"),
+    ("123 45 6789 that's my social security number", "[id] that's my social security number"),
+    # must NOT be redacted
+    ("I have 2 cards", "I have 2 cards"),
+    ("I have 2 cards and my order is 45712", "I have 2 cards and my order is 45712"),
+    ("order number 4-5-7-1-2", "order number 4-5-7-1-2"),
+    ("my order number is 1234 5678 9012 3456", "my order number is 1234 5678 9012 3456"),
+    ("1234 5678 9012 3456 is my order number", "1234 5678 9012 3456 is my order number"),
+    ("tracking 9400 1111 1111 1111 1111 11", "tracking 9400 1111 1111 1111 1111 11"),
+    ("call me on 0044 7911 123456", "call me on 0044 7911 123456"),
+    ("my number is +44 20 7946 0958 123", "my number is +44 20 7946 0958 123"),
+    ("the CVV is on the back of the card", "the CVV is on the back of the card"),
+    ("the code is 123", "the code is 123"),
+    ("room 123 on the third floor", "room 123 on the third floor"),
+    ("I paid 123 dollars with my card", "I paid 123 dollars with my card"),
+    ("my card was charged $1234.56", "my card was charged $1234.56"),
+    ("I called 3 times about order 88120", "I called 3 times about order 88120"),
+    ("DE AD BE EF", "DE AD BE EF"),
+    ("THE BEST ISSUE", "THE BEST ISSUE"),
+    ("my postcode is SW1A 1AA", "my postcode is SW1A 1AA"),
+    ("flight BA 2490 at 10:30", "flight BA 2490 at 10:30"),
+    ("I'm 45 and my zip is 90210", "I'm 45 and my zip is 90210"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TRICKY)
+def test_tricky_inputs(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert redact(expected) == expected

@@ -23,7 +23,7 @@ LIVE_MAX_S = 3600
 async def list_calls(
     ctx: Ctx,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     search: str | None = Query(None, max_length=100, description="caller number or words said"),
     caller: str | None = Query(None, max_length=40),
     handed_over: bool | None = Query(None),

@@ -20,7 +20,7 @@ from voice.calls.speaker import Speaker, SpokenReply
 from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
-from voice.errors import RecordingUnavailable, SpeechError
+from voice.errors import CallUnderway, RecordingUnavailable, SpeechError
 from voice.fulfillment.base import CALL_SID
 from voice.handoff.summary import build_summary
 from voice.handoff.webhook import Notifier
@@ -39,6 +39,10 @@ class Recordings(Protocol):
 
     async def fetch(self, url: str) -> bytes:
         """The recording at ``url`` as WAV bytes; RecordingUnavailable when it cannot be had."""
+        ...
+
+    def check_url(self, url: str) -> None:
+        """RecordingUnavailable unless ``url`` may be fetched at all (host, scheme)."""
         ...
 
 
@@ -111,8 +115,11 @@ class CallService:
         direction: str,
         status: str,
     ) -> Decision:
-        """Open the call in the store and decide the greeting (not spoken yet)."""
-        await self.store.open_call(
+        """Open the call in the store and decide the greeting (not spoken yet).
+
+        ``CallUnderway`` when the call had already moved past its greeting or ended (a
+        replayed webhook): its state is never reset."""
+        created = await self.store.open_call(
             call_sid,
             account_sid=account_sid,
             from_number=from_number,
@@ -121,8 +128,13 @@ class CallService:
             status=status or "in-progress",
         )
         state = await self._state(call_sid)
-        if state.phase not in (Phase.GREETING, Phase.LISTENING):
-            log.warning("call %s: greeted again in phase %s", call_sid, state.phase)
+        if not created and (not _fresh(state) or await self.store.call_ended(call_sid)):
+            log.warning(
+                "call %s: asked to greet again in phase %s; state kept (a replayed webhook?)",
+                call_sid,
+                state.phase,
+            )
+            raise CallUnderway(call_sid)
         state = CallState()
         decision = self.engine.greet(state)
         await self._commit(call_sid, state, decision)
@@ -376,3 +388,11 @@ def _lookup_detail(decision: Decision) -> dict[str, str]:
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)
+
+
+_GREETED = CallState(phase=Phase.LISTENING).to_dict()
+
+
+def _fresh(state: CallState) -> bool:
+    """Nothing has happened yet but (at most) the greeting: greeting again changes nothing."""
+    return state.phase is Phase.GREETING or state.to_dict() == _GREETED

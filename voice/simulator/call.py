@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, PlayFile, Say, Silence, Step, Tone
-from voice.simulator.stream_caller import StreamCaller, StreamCallError
+from voice.simulator.stream_caller import StreamCaller, StreamCallError, stream_parameters
 
 # What each dialled agent does, attempt by attempt (the last repeats): "completed" answers
 # and presses 1 after the whisper, "decline" answers and presses 2, the rest are Twilio's
@@ -221,7 +221,7 @@ class SimulatedCall:
         public_url = stream.get("url", "")
         if "?" in public_url:
             raise SimulationError("Media Stream URLs take no query string; use <Parameter>")
-        params = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
+        params = stream_parameters(stream)
         base = str(self.client.base_url).rstrip("/")
         ws_url = base.replace("https://", "wss://").replace("http://", "ws://")
         ws_url += urlsplit(public_url).path
@@ -232,7 +232,6 @@ class SimulatedCall:
             auth_token=self.auth_token,
             account_sid=self.base["AccountSid"],
             call_sid=self.call_sid,
-            from_number=self.base["From"],
             custom_parameters=params,
         ) as caller:
             await self._listen(caller, result, since=time.monotonic())

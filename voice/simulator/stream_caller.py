@@ -1,7 +1,9 @@
 """A fake Twilio Media Streams peer: a caller on a bidirectional ``<Connect><Stream>``.
 
 It connects to our WebSocket the way Twilio does (``X-Twilio-Signature`` over the public
-``wss://`` URL with empty params), sends ``connected`` and ``start``, then streams the
+``wss://`` URL with empty params), sends ``connected`` and ``start`` (whose
+``customParameters`` are exactly the ``<Parameter>``s of the ``<Stream>`` TwiML, the call's
+stream ticket among them: ``stream_parameters`` reads them), then streams the
 caller's audio as 20 ms ``media`` frames of 8 kHz mu-law (``MediaPump``: in real-time
 mode silence whenever the caller is not speaking, so the server always has a clock).
 
@@ -19,6 +21,7 @@ import json
 import logging
 import secrets
 import time
+import xml.etree.ElementTree as ET
 from types import TracebackType
 from typing import Any
 
@@ -49,6 +52,12 @@ _CONNECTED = {"event": "connected", "protocol": "Call", "version": "1.0.0"}
 """Twilio's first message; the only one without ``sequenceNumber`` or ``streamSid``."""
 
 
+def stream_parameters(stream: ET.Element) -> dict[str, str]:
+    """The ``<Parameter name value>`` children of a ``<Stream>`` element, as Twilio sends them
+    in ``start.customParameters``."""
+    return {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
+
+
 class StreamCallError(VoiceError):
     """The simulated stream could not go on (connection failed or closed)."""
 
@@ -68,7 +77,6 @@ class StreamCaller:
         auth_token: str,
         account_sid: str,
         call_sid: str | None = None,
-        from_number: str = "+15005550006",
         custom_parameters: dict[str, str] | None = None,
         realtime: bool = True,
     ) -> None:
@@ -77,7 +85,8 @@ class StreamCaller:
         self.account_sid = account_sid
         self.call_sid = call_sid or "CA" + secrets.token_hex(16)
         self.stream_sid = "MZ" + secrets.token_hex(16)
-        self.custom_parameters = {"From": from_number, **(custom_parameters or {})}
+        # Exactly the <Parameter>s of the <Stream> TwiML, as Twilio sends them: nothing added.
+        self.custom_parameters = dict(custom_parameters or {})
         self.realtime = realtime
         self.signature: str = RequestValidator(auth_token).compute_signature(public_ws_url, {})
 
@@ -234,6 +243,17 @@ class StreamCaller:
             await self._send("dtmf", {"dtmf": {"track": "inbound_track", "digit": digit}})
         except ConnectionClosed as exc:
             raise self._closed_error() from exc
+
+    async def send_raw(self, data: str | bytes) -> None:
+        """Send one frame as given (text or binary), unsequenced: for tests of what a server
+        does with messages Twilio would never send."""
+        self._check_open()
+        assert self._ws is not None
+        async with self._send_lock:
+            try:
+                await self._ws.send(data)
+            except ConnectionClosed as exc:
+                raise self._closed_error() from exc
 
     def say_wav(self, wav: bytes) -> np.ndarray:
         """The int16 8 kHz samples of WAV bytes (resampled if needed), ready for ``play``."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from voice.store.models import TransferRecord
 from voice.store.repo import Store
+from voice.store.tickets import StreamClaim
 
 
 class AsyncStore:
@@ -47,6 +48,9 @@ class AsyncStore:
             direction=direction,
             status=status,
         )
+
+    async def call_ended(self, call_sid: str) -> bool:
+        return await asyncio.to_thread(self.sync.call_ended, call_sid)
 
     async def get_state(self, call_sid: str) -> tuple[str, dict[str, Any]] | None:
         return await asyncio.to_thread(self.sync.get_state, call_sid)
@@ -170,6 +174,16 @@ class AsyncStore:
             recording_sid=recording_sid,
             duration_s=duration_s,
             transcript=transcript,
+        )
+
+    async def issue_stream_ticket(self, call_sid: str, token: str) -> bool:
+        return await asyncio.to_thread(self.sync.issue_stream_ticket, call_sid, token)
+
+    async def claim_stream_ticket(
+        self, token: str, *, call_sid: str, stream_sid: str
+    ) -> StreamClaim:
+        return await asyncio.to_thread(
+            self.sync.claim_stream_ticket, token, call_sid=call_sid, stream_sid=stream_sid
         )
 
     async def get_reply(self, key: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Database tables: calls, turns, transfers, voicemails and stored webhook replies."""
+"""Database tables: calls, turns, transfers, voicemails, stream tickets and stored webhook
+replies."""
 
 from __future__ import annotations
 
@@ -242,6 +243,24 @@ class Voicemail(Base):
             "transcript": self.transcript,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class StreamTicket(Base):
+    """A single-use token that binds one Media Stream to the call a signed webhook opened.
+
+    Only the token's SHA-256 is kept (``key``): a copy of the database opens no stream.
+    """
+
+    __tablename__ = "stream_tickets"
+
+    key: Mapped[str] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(
+        ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    stream_sid: Mapped[str | None]
 
 
 class WebhookReply(Base):

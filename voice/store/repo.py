@@ -30,6 +30,7 @@ from voice.store.models import (
     utcnow,
 )
 from voice.store.reads import CallReads
+from voice.store.tickets import StreamTickets
 
 _TURN_RETRIES = 5
 
@@ -41,11 +42,12 @@ def _update(session: Session, entity: Any, *where: Any, **values: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-class Store(CallReads):
+class Store(CallReads, StreamTickets):
     """Calls, turns, transfers, voicemails and webhook replies in one database.
 
     Safe to share between threads and between service instances using the same database.
-    The connection and transactions are ``StoreBase``'s, the read models ``CallReads``'.
+    The connection and transactions are ``StoreBase``'s, the read models ``CallReads``',
+    the stream tickets ``StreamTickets``'.
     """
 
     # Calls and dialog state
@@ -80,6 +82,15 @@ class Store(CallReads):
                 return True
             _update(s, Call, Call.call_sid == call_sid, Call.from_number == "", **details)
             return False
+
+    def call_ended(self, call_sid: str) -> bool:
+        """True once a final status callback (or the dialog) ended the call."""
+        with self.transaction("call_ended") as s:
+            row = s.execute(select(Call.ended_at, Call.status).where(Call.call_sid == call_sid))
+            found = row.first()
+            return found is not None and (
+                found.ended_at is not None or found.status in TERMINAL_STATUSES
+            )
 
     def get_state(self, call_sid: str) -> tuple[str, dict[str, Any]] | None:
         with self.transaction("get_state") as s:

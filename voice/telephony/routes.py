@@ -7,16 +7,19 @@ A caller never hears silence: any internal error becomes an apology, then a retr
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from voice.calls.service import CallerTurn
 from voice.calls.speaker import SpokenReply
 from voice.deps import AppContext, Ctx, TwilioForm
 from voice.dialog.turns import Action, Caller, Decision
+from voice.errors import CallUnderway, RecordingUnavailable
 from voice.text import prompts
 from voice.wire.forms import CallInfo, RecordingResult, StatusUpdate
+from voice.wire.media_stream import STREAM_TOKEN_PARAMETER
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -78,6 +81,18 @@ async def _trouble(ctx: AppContext, *, retry: bool, errors: int) -> str:
     return ctx.twiml.trouble(spoken, text=text, retry=retry, errors=errors)
 
 
+def recording_of(ctx: AppContext, form: dict[str, str]) -> RecordingResult:
+    """The ``<Record action>`` fields; a ``RecordingUrl`` we would never fetch (not https on
+    an allowed host) is a 400 before anything is stored."""
+    recording = RecordingResult.parse(form)
+    if recording.url:
+        try:
+            ctx.calls.fetcher.check_url(recording.url)
+        except RecordingUnavailable as exc:
+            raise HTTPException(400, f"Twilio parameter RecordingUrl refused: {exc}") from exc
+    return recording
+
+
 @router.post("/voice")
 async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     info = CallInfo.parse(form)
@@ -92,15 +107,27 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
                 direction=info.direction,
                 status=info.status or "in-progress",
             )
-            return ctx.twiml.connect_stream({"From": info.from_number, "To": info.to_number})
-        reply = await ctx.calls.start(
-            info.call_sid,
-            account_sid=info.account_sid,
-            from_number=info.from_number,
-            to_number=info.to_number,
-            direction=info.direction,
-            status=info.status,
-        )
+            token = secrets.token_urlsafe(32)
+            if not await ctx.store.issue_stream_ticket(info.call_sid, token):
+                log.warning(
+                    "call %s: /twilio/voice for a call already under way or finished "
+                    "(a replayed webhook?); no stream",
+                    info.call_sid,
+                )
+                return ctx.twiml.hangup()
+            # The caller's number stays in the store: the stream is told only its ticket.
+            return ctx.twiml.connect_stream({STREAM_TOKEN_PARAMETER: token})
+        try:
+            reply = await ctx.calls.start(
+                info.call_sid,
+                account_sid=info.account_sid,
+                from_number=info.from_number,
+                to_number=info.to_number,
+                direction=info.direction,
+                status=info.status,
+            )
+        except CallUnderway:  # a replayed webhook: the call's state stays as it is
+            return ctx.twiml.hangup()
         return ctx.twiml.reply(reply, call_sid=info.call_sid)
 
     return await guarded(ctx, request, info.call_sid, run)
@@ -109,7 +136,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
 @router.post("/turn")
 async def caller_turn(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     info = CallInfo.parse(form)
-    recording = RecordingResult.parse(form)
+    recording = recording_of(ctx, form)
 
     async def run() -> str:
         caller = Caller(number=info.from_number)
@@ -157,7 +184,7 @@ async def keys(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
 @router.post("/voicemail")
 async def voicemail(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     info = CallInfo.parse(form)
-    recording = RecordingResult.parse(form)
+    recording = recording_of(ctx, form)
 
     async def run() -> str:
         reply = await ctx.calls.voicemail(

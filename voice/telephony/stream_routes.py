@@ -1,8 +1,11 @@
 """Twilio Media Streams: the WebSocket a live call's audio flows through, and what runs after.
 
-The handshake's ``x-twilio-signature`` is checked over the ``wss://`` URL (empty params);
-a bad one is closed with 1008 before anything is stored. Call details arrive as the
-``start`` message's ``customParameters``, never in the URL.
+A stream is accepted only when (1) the handshake's ``x-twilio-signature`` validates over the
+``wss://`` URL (empty params), and (2) its ``start`` message carries, in
+``customParameters``, the single-use ticket ``/twilio/voice`` issued for that very CallSid
+moments before (``voice.store.tickets``). Otherwise it is closed with 1008, logged, and
+nothing is stored. Who is calling comes from the stored call, never from ``start``. Frames
+of another ``streamSid``, binary frames and malformed messages are dropped with a log line.
 """
 
 from __future__ import annotations
@@ -22,13 +25,25 @@ from voice.telephony.stream_session import StreamSession
 from voice.telephony.stream_settings import stream_settings
 from voice.text import prompts
 from voice.wire.forms import CallInfo
-from voice.wire.media_stream import Connected, ProtocolError, Start, Stop, parse_message
+from voice.wire.media_stream import (
+    STREAM_TOKEN_PARAMETER,
+    Connected,
+    ProtocolError,
+    Start,
+    Stop,
+    StreamEvent,
+    parse_message,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["twilio"])
 
 START_TIMEOUT_S = 10.0
 POLICY_VIOLATION = 1008
+
+
+class _Binary(Exception):
+    """A binary WebSocket frame: Twilio sends only JSON text."""
 
 
 @router.websocket("/twilio/stream")
@@ -48,8 +63,27 @@ async def media_stream(ws: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await ws.close(code=POLICY_VIOLATION, reason="expected connected and start")
         return
+    token = start.custom_parameters.get(STREAM_TOKEN_PARAMETER, "")
+    try:
+        claim = await ctx.store.claim_stream_ticket(
+            token, call_sid=start.call_sid, stream_sid=start.stream_sid
+        )
+    except Exception:
+        log.exception("call %s: could not check the stream's ticket; refused", start.call_sid)
+        await ws.close(code=POLICY_VIOLATION, reason="stream not bound to a call")
+        return
+    if claim.call is None:
+        log.warning(
+            "refused a media stream for call %s (stream %s): %s",
+            start.call_sid[:64],
+            start.stream_sid[:64],
+            claim.refusal,
+        )
+        await ws.close(code=POLICY_VIOLATION, reason="stream not bound to a call")
+        return
     session = StreamSession(
         start,
+        claim.call,
         calls=ctx.calls,
         audio=ctx.sentence_audio,
         player=Player(start.stream_sid, ws.send_text),
@@ -59,15 +93,29 @@ async def media_stream(ws: WebSocket) -> None:
     )
     ctx.metrics.active_streams.inc()
     ctx.metrics.calls.labels(mode="stream").inc()
-    params = start.custom_parameters
+    dropped = 0
     try:
-        await session.open(params.get("From", ""), params.get("To", ""))
+        await session.open()
         while True:
-            text = await ws.receive_text()
             try:
-                event = parse_message(text)
+                event = await _receive(ws)
+            except _Binary as exc:
+                log.warning("call %s: ignoring a binary frame (%s)", start.call_sid, exc)
+                continue
             except ProtocolError as exc:
                 log.warning("call %s: ignoring a malformed stream message: %s", start.call_sid, exc)
+                continue
+            sid = getattr(event, "stream_sid", start.stream_sid)
+            if sid != start.stream_sid:
+                dropped += 1
+                if dropped == 1 or dropped % 500 == 0:  # one line, not fifty a second
+                    log.warning(
+                        "call %s: dropped %d message(s) for stream %r (this stream is %s)",
+                        start.call_sid,
+                        dropped,
+                        str(sid)[:64],
+                        start.stream_sid,
+                    )
                 continue
             await session.on_event(event)
             if isinstance(event, Stop):
@@ -80,9 +128,23 @@ async def media_stream(ws: WebSocket) -> None:
         ctx.metrics.active_streams.dec()
 
 
+async def _receive(ws: WebSocket) -> StreamEvent:
+    """The next message as a typed event; ``_Binary`` or ``ProtocolError`` for one to skip."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise _Binary(f"{len(message.get('bytes') or b'')} bytes")
+    return parse_message(text)
+
+
 async def _await_start(ws: WebSocket) -> Start:
     while True:
-        event = parse_message(await ws.receive_text())
+        try:
+            event = await _receive(ws)
+        except _Binary as exc:
+            raise ProtocolError(f"binary frame before start ({exc})") from exc
         if isinstance(event, Start):
             return event
         if not isinstance(event, Connected):

@@ -23,11 +23,13 @@ from voice.dialog.turns import Caller, Decision
 from voice.metrics import Metrics
 from voice.speech.codecs import mulaw_decode
 from voice.speech.vad import StreamingVAD
+from voice.store.tickets import BoundCall
 from voice.telephony.player import Player
 from voice.telephony.stream_reply import Replies
 from voice.telephony.stream_settings import KEY_TIMEOUT_S, StreamSettings
 from voice.telephony.stream_turn import EarlyReply, Hearing, Queued, Timed, done, loop_clock
 from voice.telephony.stream_worker import Close, TurnWorker
+from voice.text.redaction import redact
 from voice.turntaking.detector import (
     SpeechPaused,
     SpeechResumed,
@@ -48,6 +50,7 @@ class StreamSession:
     def __init__(
         self,
         start: Start,
+        call: BoundCall,
         *,
         calls: CallService,
         audio: SentenceAudio,
@@ -57,8 +60,9 @@ class StreamSession:
         settings: StreamSettings,
     ) -> None:
         self.start = start
-        self.call_sid = start.call_sid
-        self.caller = Caller(number=start.custom_parameters.get("From", ""))
+        self.call = call  # the stored call the stream's ticket bound it to
+        self.call_sid = call.call_sid
+        self.caller = Caller(number=call.from_number)  # never from ``start``
         self.calls = calls
         self.audio = audio
         self.player = player
@@ -83,7 +87,7 @@ class StreamSession:
         self.worker = TurnWorker(
             self.call_sid,
             self.caller,
-            account_sid=start.account_sid,
+            account_sid=call.account_sid or start.account_sid,
             calls=calls,
             hearing=self.hearing,
             replies=self.replies,
@@ -105,10 +109,11 @@ class StreamSession:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def open(self, from_number: str, to_number: str) -> None:
-        """Start the turn worker; it greets the caller first (opening the call in the store)."""
+    async def open(self) -> None:
+        """Start the turn worker; it greets the caller first."""
         self._worker = asyncio.create_task(
-            self.worker.run(from_number, to_number), name=f"turns-{self.call_sid}"
+            self.worker.run(self.call.from_number, self.call.to_number),
+            name=f"turns-{self.call_sid}",
         )
 
     async def shutdown(self) -> None:
@@ -318,13 +323,14 @@ class StreamSession:
         """The caller spoke briefly over the bot: a backchannel (go on) or a real turn?"""
         timed = await self.hearing.transcribe(audio)
         transcript = timed.transcript
-        log.info("call %s: over the bot: %r (%.0f ms)", self.call_sid, transcript.text, speech_ms)
+        said = redact(transcript.text)  # logs get no card numbers or codes either
+        log.info("call %s: over the bot: %r (%.0f ms)", self.call_sid, said, speech_ms)
         verdict = self.overlap.judged(transcript.text, speech_ms)
         if verdict is Verdict.SETTLED:
             return  # already confirmed as a barge-in
         if verdict is Verdict.BACKCHANNEL:
             self.metrics.backchannels.inc()
-            log.info("call %s: backchannel %r, going on", self.call_sid, transcript.text)
+            log.info("call %s: backchannel %r, going on", self.call_sid, said)
             await self.player.resume()
             return
         self._speculation = (self._stream_ms, done(timed))

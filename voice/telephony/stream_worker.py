@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from voice.calls.service import CallerTurn, CallService
 from voice.dialog.turns import Action, Caller, Decision
+from voice.errors import CallUnderway
 from voice.telephony.player import PlaybackReport, Player
 from voice.telephony.stream_reply import Replies
 from voice.telephony.stream_settings import CLOSE_AFTER_S
@@ -70,6 +71,9 @@ class TurnWorker:
                 status="in-progress",
             )
             await self._speak(decision, started=loop_clock(), timings={})
+        except CallUnderway:  # never reached through a claimed ticket; kept as it is
+            await self._finish_call()
+            return
         except Exception:
             log.exception("call %s: could not greet", self.call_sid)
             self._errors = 2

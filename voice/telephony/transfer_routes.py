@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from voice.deps import Ctx, TwilioForm
 from voice.telephony.routes import guarded
-from voice.wire.forms import CallInfo, DialResult, int_param
+from voice.wire.forms import MAX_QUEUE_POSITION, CallInfo, DialResult, int_param
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -88,7 +88,7 @@ async def whisper_key(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
 @router.post("/queue-wait")
 async def queue_wait(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     info = CallInfo.parse(form)
-    position = int_param(form, "QueuePosition") or 0
+    position = int_param(form, "QueuePosition", high=MAX_QUEUE_POSITION) or 0
     waited = int_param(form, "QueueTime") or 0
 
     async def run() -> str:

@@ -6,19 +6,29 @@ kept byte for byte. It finds, in this order:
 * ``[email]``: written addresses ("jane.doe@example.com") and spoken ones ("jane dot doe
   at gmail dot com"; the domain must contain a "dot").
 * ``[id]``: UK National Insurance numbers written in capitals ("AB 12 34 56 C").
+* ``[bank]``: IBANs written in capitals, grouped or not ("DE89 3704 0044 0532 0130 00").
 * Number runs: digits and number words in a row, separated only by spaces, commas, dashes
   or ". " ("4111 1111 1111 1111", "4-1-1-1, 1-1-1-1", "four one one one ..."), read with
   the intent normaliser. A run is then
-  - ``[card]`` when it has 13-19 digits and passes the Luhn check (whatever the words
-    around it), or has 13-19 digits after a card cue (card, visa, mastercard, credit...);
+  - ``[card]`` when it has 13-19 digits, does not start with 0 or follow a "+" (a phone
+    number) and passes the Luhn check (whatever the words around it); or has 13-19
+    digits after (or before: "... is my card") a card cue (card, visa, mastercard,
+    credit...); or has 13-19 digits, looks like a card (read digit by digit, in fours,
+    4-6-5 or 4-6-4, or unbroken) and no protecting cue is nearer than a fitting one: one
+    misheard digit fails the Luhn check, but it is still a card;
     a run of 17+ digits is redacted whole as a card after a card cue, or when it opens
     with a Luhn-valid 15-16 digit number starting with 3-6 ("4111 ..., 123, 12 25");
   - ``[id]`` when it is written 3-2-4 ("123-45-6789"), or has 9 digits after an ID cue
-    (social security, SSN, national insurance, ID number, passport);
+    (social security, SSN, national insurance, ID number, passport) or before one
+    ("123456789 is my social");
   - ``[code]`` when it has 4-8 digits after a code cue (code, one-time, OTP, verification,
-    passcode, PIN, password, security code), or before one with only linking words
-    between ("482913 is the code").
-  Cues are looked for within six words before the run, nearest first. A cue whose kind
+    passcode, PIN, password), or 3-8 digits after a card security cue (CVV, CVC, security
+    code, on the back), or either before one with only linking words between
+    ("482913 is the code", "123 is the CVV");
+  - ``[bank]`` when it has 6-34 digits after a bank cue (IBAN, bank account, sort code,
+    routing number).
+  Cues are looked for within six words before the run, nearest first, then up to three
+  words after it (only linking words between: "is", "my", "the"...). A cue whose kind
   does not fit the run's length is passed over; a protecting cue stops the search: order,
   tracking, invoice, reference, ticket, zip/area/postal/error/promo code, a month name. So
   "order 45712" stays even after "code" was said earlier. Amounts ("$42.15", "forty two
@@ -37,7 +47,7 @@ from typing import Final
 
 from voice.text.normalise import normalised_tokens
 
-REDACTION_TAG: Final = re.compile(r"\[(card|id|code|email)\]")
+REDACTION_TAG: Final = re.compile(r"\[(card|id|code|email|bank)\]")
 """What redaction leaves in place of personal data; its group is the kind."""
 _WRITTEN_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b", re.I)
 _SPOKEN_EMAIL: Final = re.compile(
@@ -47,7 +57,9 @@ _SPOKEN_EMAIL: Final = re.compile(
     re.I,
 )
 _UK_NI: Final = re.compile(r"\b[A-Z]\s?[A-Z]\s?(?:\d\s?){6}[A-D]\b")
-_WORD: Final = re.compile(r"\[(?:card|id|code|email)\]|[A-Za-z0-9]+(?:'[A-Za-z]+)*")
+_IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN_MIN_DIGITS: Final = 8  # "GB29 NWBK 6016 1331 9268 19" has 16; words in capitals have none
+_WORD: Final = re.compile(r"\[(?:card|id|code|email|bank)\]|[A-Za-z0-9]+(?:'[A-Za-z]+)*")
 _RUN_GAP: Final = re.compile(r"\s*(?:[,\-\u2013]|\.(?=\s))?\s*")
 
 _NUMBER_WORDS: Final = frozenset(
@@ -62,7 +74,12 @@ _CUES: Final = {
     **dict.fromkeys(["ssn", "social", "social security", "national insurance"], "id"),
     **dict.fromkeys(["id", "id number", "identification", "passport", "ni number"], "id"),
     **dict.fromkeys(["code", "otp", "passcode", "pin", "password", "verification"], "code"),
-    **dict.fromkeys(["one time", "security code", "verify", "2fa", "auth code"], "code"),
+    **dict.fromkeys(["one time", "verify", "2fa", "auth code"], "code"),
+    **dict.fromkeys(["cvv", "cvc", "cvv2", "cv2", "csc", "c v v", "c v c"], "secure"),
+    **dict.fromkeys(["security code", "security number", "card verification"], "secure"),
+    **dict.fromkeys(["on the back", "three digits", "three digit code"], "secure"),
+    **dict.fromkeys(["iban", "i b a n", "bank account", "sort code", "routing"], "bank"),
+    **dict.fromkeys(["routing number", "bank details", "account and sort"], "bank"),
     **dict.fromkeys(["order", "order number", "order id", "tracking", "invoice"], "none"),
     **dict.fromkeys(["reference", "ticket", "zip", "zip code", "area code"], "none"),
     **dict.fromkeys(["postal code", "post code", "postcode", "error code"], "none"),
@@ -120,15 +137,21 @@ def _redact_once(text: str) -> str:
     text = _WRITTEN_EMAIL.sub("[email]", text)
     text = _SPOKEN_EMAIL.sub("[email]", text)
     text = _UK_NI.sub("[id]", text)
+    text = _IBAN.sub(_iban, text)
     units = _units(text)
     pieces: list[str] = []
     last = 0
     for index, unit in enumerate(units):
         kind = _number_kind(text, units, index) if unit.digits else None
         if kind is not None:
-            pieces += [text[last : unit.start], f"[{kind}]"]
+            pieces += [text[last : unit.start], f"[{_TAGS.get(kind, kind)}]"]
             last = unit.end
     return "".join([*pieces, text[last:]])
+
+
+def _iban(match: re.Match[str]) -> str:
+    found = match.group()
+    return "[bank]" if sum(c.isdigit() for c in found) >= _IBAN_MIN_DIGITS else found
 
 
 def _units(text: str) -> list[_Unit]:
@@ -171,7 +194,8 @@ def _number_kind(text: str, units: list[_Unit], index: int) -> str | None:
     digits = unit.digits
     if _is_amount(text, units, index):
         return None
-    if 13 <= len(digits) <= 19 and _luhn_ok(digits) and not _before(text, unit).endswith("+"):
+    phone = _before(text, unit).endswith("+") or digits.startswith("0")  # +44..., 0044...
+    if 13 <= len(digits) <= 19 and _luhn_ok(digits) and not phone:
         return "card"
     if unit.groups == (3, 2, 4):
         return "id"
@@ -183,12 +207,20 @@ def _number_kind(text: str, units: list[_Unit], index: int) -> str | None:
             return None
         if (cue, len(digits)) in _FITS:
             return cue
+    if 13 <= len(digits) <= 19 and _looks_like_card(unit) and not phone:
+        return "card"  # no protecting cue: a card with a misheard digit is still a card
     return None
 
 
 _FITS: Final = frozenset(
-    {("card", n) for n in range(13, 20)} | {("id", 9)} | {("code", n) for n in range(4, 9)}
+    {("card", n) for n in range(13, 20)}
+    | {("id", 9)}
+    | {("code", n) for n in range(4, 9)}
+    | {("secure", n) for n in range(3, 9)}
+    | {("bank", n) for n in range(6, 35)}
 )
+_TAGS: Final = {"secure": "code"}
+"""Cue kinds whose tag is another kind's: a CVV is a code."""
 
 
 def _before(text: str, unit: _Unit) -> str:
@@ -215,14 +247,14 @@ def _cues_before(units: list[_Unit], index: int) -> list[str]:
 
 
 def _cues_after(units: list[_Unit], index: int) -> list[str]:
-    """A code cue just after the number, with only linking words between ("482913 is the
-    code", "1234 is my PIN"); other kinds are ignored."""
+    """A cue just after the number, with only linking words between ("482913 is the
+    code", "1234 is my PIN", "123456789 is my social")."""
     start = index + 1
     while start < len(units) and start - index <= _CUE_AFTER:
         for size in range(_MAX_CUE_WORDS, 0, -1):
             kind = _cue_at(units, start, start + size)
             if kind is not None:
-                return [kind] if kind in ("code", "none") else []
+                return [kind]
         if units[start].word not in _LINKING_WORDS:
             break
         start += 1
@@ -233,6 +265,19 @@ def _cue_at(units: list[_Unit], start: int, end: int) -> str | None:
     if start < 0 or end > len(units) or any(not u.word for u in units[start:end]):
         return None
     return _CUES.get(" ".join(u.word for u in units[start:end]))
+
+
+def _looks_like_card(unit: _Unit) -> bool:
+    """Read as card numbers are: digit by digit, in fours (the last group shorter), 4-6-5
+    (American Express) or 4-6-4 (Diners), or as one unbroken number not starting with 0."""
+    groups = unit.groups
+    if all(size == 1 for size in groups):
+        return True
+    if len(groups) == 1:
+        return not unit.digits.startswith("0")
+    if groups in ((4, 6, 5), (4, 6, 4)):
+        return True
+    return len(groups) >= 3 and all(size == 4 for size in groups[:-1]) and groups[-1] <= 4
 
 
 def _starts_card(unit: _Unit) -> bool:

@@ -14,16 +14,24 @@ def _required(params: dict[str, str], name: str) -> str:
     return value
 
 
-def int_param(params: dict[str, str], name: str) -> int | None:
+MAX_DURATION_S = 7 * 24 * 3600
+"""Longest duration (s) a call, recording or dial may report; Twilio caps calls at 24 h."""
+MAX_SEQUENCE = 10**9
+MAX_QUEUE_POSITION = 100_000
+
+
+def int_param(params: dict[str, str], name: str, *, high: int = MAX_DURATION_S) -> int | None:
+    """A whole number from 0 to ``high`` (ASCII digits only), or None when absent; anything
+    else is a 400 naming the parameter, so no out-of-range value reaches the database."""
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) or int(raw) > high:
         raise HTTPException(
-            400, f"Twilio parameter {name} must be an integer, got {raw!r}"
-        ) from exc
+            400,
+            f"Twilio parameter {name} must be a whole number from 0 to {high}, got {raw[:40]!r}",
+        )
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,6 @@ class StatusUpdate:
     def parse(cls, params: dict[str, str]) -> StatusUpdate:
         return cls(
             status=_required(params, "CallStatus").lower(),
-            sequence=int_param(params, "SequenceNumber"),
+            sequence=int_param(params, "SequenceNumber", high=MAX_SEQUENCE),
             duration_s=int_param(params, "CallDuration"),
         )

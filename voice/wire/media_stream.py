@@ -29,6 +29,9 @@ FRAME_BYTES = 160
 FRAME_SECONDS = 0.020
 MULAW_SILENCE = 0xFF
 """The mu-law byte for a zero sample."""
+STREAM_TOKEN_PARAMETER = "streamToken"
+"""The ``<Parameter>`` of ``<Stream>`` that carries the call's single-use stream ticket;
+Twilio hands it back in ``start.customParameters``."""
 
 
 class ProtocolError(VoiceError):

@@ -21,6 +21,7 @@ from voice.simulator.spoken.clock import virtual_loop
 from voice.simulator.spoken.line import TwilioSide
 from voice.simulator.spoken.scoring import caller_speech
 from voice.speech.codecs import mulaw_encode
+from voice.store.tickets import BoundCall
 from voice.telephony.player import Player
 from voice.telephony.stream_session import StreamSession
 from voice.telephony.stream_settings import stream_settings
@@ -28,6 +29,7 @@ from voice.turntaking.detector import SpeechStarted, TurnDetector, TurnEnded, Tu
 from voice.wire.media_stream import (
     FRAME_BYTES,
     MULAW_SILENCE,
+    STREAM_TOKEN_PARAMETER,
     Mark,
     Media,
     MediaFormat,
@@ -104,6 +106,33 @@ class LiveCall:
         self._sequence = 0
         self._chunk = 0
 
+    async def _answer(self) -> str:
+        """What a signed ``/twilio/voice`` does before the stream: open the call, issue its
+        stream ticket."""
+        store = self.ctx.store
+        await store.open_call(
+            self.call_sid,
+            account_sid=self.ctx.settings.twilio_account_sid,
+            from_number=self.from_number,
+            to_number=self.to_number,
+            direction="inbound",
+            status="in-progress",
+        )
+        token = secrets.token_urlsafe(32)
+        if not await store.issue_stream_ticket(self.call_sid, token):
+            raise RuntimeError(f"no stream ticket for the new call {self.call_sid}")
+        return token
+
+    async def _bind(self, start: Start) -> BoundCall:
+        """What the WebSocket route does with ``start``: claim the ticket."""
+        token = start.custom_parameters[STREAM_TOKEN_PARAMETER]
+        claim = await self.ctx.store.claim_stream_ticket(
+            token, call_sid=start.call_sid, stream_sid=start.stream_sid
+        )
+        if claim.call is None:
+            raise RuntimeError(f"the stream of {start.call_sid} was refused: {claim.refusal}")
+        return claim.call
+
     def _next(self) -> int:
         self._sequence += 1
         return self._sequence
@@ -123,18 +152,20 @@ class LiveCall:
         loop = virtual_loop()
         began = loop.time()
         side = TwilioSide()
+        token = await self._answer()
         start = Start(
             sequence=self._next(),
             stream_sid=self.stream_sid,
             account_sid=self.ctx.settings.twilio_account_sid,
             call_sid=self.call_sid,
             tracks=("inbound",),
-            custom_parameters={"From": self.from_number, "To": self.to_number},
+            custom_parameters={STREAM_TOKEN_PARAMETER: token},
             media_format=MediaFormat("audio/x-mulaw", 8000, 1),
         )
         settings = self.ctx.settings
         session = StreamSession(
             start,
+            await self._bind(start),
             calls=self.ctx.calls,
             audio=self.ctx.sentence_audio,
             player=Player(start.stream_sid, side.send),
@@ -145,7 +176,7 @@ class LiveCall:
         events: list[tuple[float, TurnEvent]] = []
         preroll_ms = session.detector.preroll_ms
         session.detector = _Observed(session.detector, events)  # type: ignore[assignment]
-        await session.open(self.from_number, self.to_number)
+        await session.open()
         await self._wait_for_quiet(session, side)  # the greeting
         clip_start_ms = self._chunk * FRAME_S * 1000
         await self._play(session, side, samples)

@@ -99,6 +99,7 @@ def _settings(base: Settings, data: Path, mode: str) -> Settings:
         handoff_webhook_url=None,
         alert_webhook_url=None,
         public_base_url="http://eval.local",
+        recording_hosts="api.twilio.com,127.0.0.1",  # the loopback stand-in for Twilio
         voice_env="development",
     )
     return Settings(_env_file=None, **values)
