@@ -335,6 +335,7 @@ class CallService:
             sentiment=state.sentiment,
             evidence=redact(decision.evidence),
             handover_intents=self.engine.policy.spec.caller_request.intents,
+            feelings=state.feelings,
         )
         outcome = decision.details.get("outcome", decision.action.value)
         await self.store.add_escalation(
