@@ -170,12 +170,15 @@ class FeelingReader:
         words = normal.split()
         evidence: dict[str, list[float]] = {level: [] for level in self._cues}
         why: list[str] = []
+        denied: set[str] = set()  # "I'm not angry": the meaning of "angry" does not count
         for level, table in self._cues.items():
             for phrase, written, weight in table:
                 if find(phrase, words) is not None:
                     evidence[level].append(weight)
                     if level != "pleased" and len(why) < 4:
                         why.append(f'said "{written}"')
+                elif find(phrase, words, negated_too=True) is not None:
+                    denied.add(level)
         repeat = _repeat_words(normal)
         if repeat:
             evidence["angry"].append(tuning.repeat_weight)
@@ -194,6 +197,8 @@ class FeelingReader:
             self.prototypes.vector(text) if by_meaning else None
         )
         for level in evidence if by_meaning else ():
+            if level in denied:
+                continue
             rival = max(similarity[name] for name in _RIVALS[level])
             margin = similarity[level] - rival - tuning.offset
             semantic = min(1.0, max(0.0, margin / tuning.width))

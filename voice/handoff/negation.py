@@ -42,12 +42,15 @@ def negated(words: Sequence[str], start: int) -> bool:
     return False
 
 
-def find(phrase: Sequence[str], words: Sequence[str]) -> int | None:
-    """Start of the first contiguous, un-negated occurrence of ``phrase``, or None."""
+def find(phrase: Sequence[str], words: Sequence[str], *, negated_too: bool = False) -> int | None:
+    """Start of the first contiguous occurrence of ``phrase`` that is not negated (any
+    occurrence with ``negated_too``), or None."""
     size = len(phrase)
     if not size:
         return None
     for start in range(len(words) - size + 1):
-        if tuple(words[start : start + size]) == tuple(phrase) and not negated(words, start):
+        if tuple(words[start : start + size]) != tuple(phrase):
+            continue
+        if negated_too or not negated(words, start):
             return start
     return None
