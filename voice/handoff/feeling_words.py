@@ -27,6 +27,13 @@ ANGRY_CUES: Final[dict[str, float]] = {
     **dict.fromkeys(["thanks for nothing", "not going to calm down", "pissed off"], 0.7),
     **dict.fromkeys(["cancel everything", "messed up", "screwed up"], 0.45),
     **dict.fromkeys(["extremely annoyed", "really annoyed", "so annoyed"], 0.6),
+    **dict.fromkeys(["disgusted", "appalled", "incensed", "irate", "enraged", "raging"], 0.7),
+    **dict.fromkeys(["unbelievable", "shocking", "shambles", "incompetent", "clueless"], 0.5),
+    **dict.fromkeys(["rubbish service", "a nightmare", "horrendous", "appalling"], 0.5),
+    **dict.fromkeys(["are you kidding", "you must be joking", "what is wrong with you"], 0.6),
+    **dict.fromkeys(["never again", "switching provider", "take my business elsewhere"], 0.5),
+    **dict.fromkeys(["i have had it", "i am done", "last straw", "had it up to here"], 0.6),
+    **dict.fromkeys(["nobody ever", "no one ever", "every single time", "yet again"], 0.4),
 }
 DISTRESS_CUES: Final[dict[str, float]] = {
     **dict.fromkeys(["scared", "frightened", "terrified", "petrified", "afraid of"], 0.7),
@@ -41,6 +48,13 @@ DISTRESS_CUES: Final[dict[str, float]] = {
     **dict.fromkeys(["anxious", "stressed", "terrible state", "beside myself"], 0.5),
     **dict.fromkeys(["lose my home", "can not pay for food", "no one to ask", "all alone"], 0.5),
     **dict.fromkeys(["urgently", "right now", "immediately", "as soon as possible"], 0.3),
+    **dict.fromkeys(["nervous", "alarmed", "freaking out", "losing my mind", "helpless"], 0.6),
+    **dict.fromkeys(["hopeless", "devastated", "heartbroken", "vulnerable", "unsafe"], 0.6),
+    **dict.fromkeys(["i do not feel safe", "scared to", "i am worried", "so scared"], 0.6),
+    **dict.fromkeys(["what do i do", "what am i going to do", "what should i do now"], 0.35),
+    **dict.fromkeys(["please hurry", "hurry", "quickly", "it is urgent"], 0.35),
+    **dict.fromkeys(["danger", "in danger", "not safe here"], 0.6),
+    **dict.fromkeys(["falling apart", "breaking down", "can not handle", "too much for me"], 0.6),
 }
 UPSET_CUES: Final[dict[str, float]] = {
     **dict.fromkeys(["disappointed", "disappointing", "let down", "dissatisfied"], 0.5),
@@ -78,6 +92,11 @@ PROTOTYPES: Final[dict[str, tuple[str, ...]]] = {
         "why do you keep charging me wrongly, I'm fed up",
         "I'm raging about this",
         "I've explained this five times already",
+        "this is absolutely disgusting service",
+        "I'm livid that nobody has sorted this out",
+        "I am not putting up with this any longer",
+        "you lot have no idea what you're doing",
+        "I've wasted my whole day on this and I'm fuming",
     ),
     "distressed": (
         "I'm really frightened and I don't know what to do",
@@ -92,6 +111,12 @@ PROTOTYPES: Final[dict[str, tuple[str, ...]]] = {
         "I'm at breaking point",
         "someone is threatening me and I'm afraid",
         "I have nobody else to turn to",
+        "I'm scared for my safety",
+        "I'm freaking out, I don't know who else to call",
+        "my family depends on this and I'm terrified",
+        "I'm so worried I feel sick",
+        "I'm completely lost and frightened",
+        "please, I'm begging you, I need this fixed today",
     ),
     "upset": (
         "I'm a little disappointed with the service",
