@@ -184,11 +184,13 @@ def test_bad_rules() -> None:
         "there's no gas leak, the engineer checked",
         "I don't need a lawyer, I want the fee explained",
         "nothing fraudulent, I want to close an old account",
+        "my wallet was not stolen after all, I found it",  # a negation inside the phrase's gap
     ],
 )
 def test_negated_topics_never_trigger(text: str) -> None:
-    rules = [*DEFAULT_RULES, TopicRule("fire", "urgent", ("fire",))]
+    rules = [*DEFAULT_RULES, TopicRule("fire", "urgent", ("fire", "my wallet was stolen"))]
     assert TopicDetector(rules).detect(text) is None
+    assert TopicDetector(rules).detect("my wallet was stolen") is not None
 
 
 @pytest.mark.parametrize(

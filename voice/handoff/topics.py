@@ -35,7 +35,7 @@ from typing import Final, Literal
 from rapidfuzz import fuzz
 
 from voice.handoff.meaning import Embedder, Prototypes
-from voice.handoff.negation import negated
+from voice.handoff.negation import NEGATORS, negated
 from voice.text.normalise import normalised_tokens
 from voice.text.stopwords import STOP_WORDS
 
@@ -286,19 +286,22 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 def _occurs(phrase: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    """``phrase`` in order inside ``words``, spread over at most ``len(phrase) + gap``."""
+    """``phrase`` in order inside ``words``, spread over at most ``len(phrase) + gap``, with
+    no negation before it or in a gap inside it ("card was not stolen")."""
     size = len(phrase)
     gap = 0 if size <= 2 else min(2, size - 1)
     for start, word in enumerate(words):
         if not _same(phrase[0], word):
             continue
-        next_word = 1
+        next_word, skipped = 1, False
         for position in range(start + 1, min(len(words), start + size + gap)):
             if next_word == size:
                 break
             if _same(phrase[next_word], words[position]):
                 next_word += 1
-        if next_word == size and not negated(words, start):
+            elif words[position] in NEGATORS:
+                skipped = True
+        if next_word == size and not skipped and not negated(words, start):
             return True
     return False
 
