@@ -3,6 +3,7 @@ playing caller speech in real time, the real Whisper, Silero, sentence model and
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,3 +65,18 @@ async def test_a_routine_request_with_negative_words_is_just_answered(line: Stre
     assert record["escalations"] == []
     assert record["state"]["feelings"][0]["level"] == "neutral"
     assert bot_turns(record)[1]["kind"] == "listen"
+
+
+async def test_talking_over_the_bot_in_anger_is_part_of_the_feeling(line: StreamLine) -> None:
+    sid = "CA" + "9" * 32
+    async with line.caller(sid) as caller:
+        await line.ask(caller, "How do I get a refund?")
+        await asyncio.sleep(1.0)  # the answer is playing
+        await caller.play(await line.speech("No, stop, this is ridiculous."))
+        await caller.wait_closed(timeout=30)
+    record = await line.wait_for_turns(sid, 5)
+    assert bot_turns(record)[1]["timings"].get("interrupted") == 1.0
+    feeling = record["state"]["feelings"][-1]
+    assert feeling["level"] == "angry"
+    assert "talked over the bot" in feeling["why"]
+    assert record["escalations"][0]["reason"] == "feeling:angry"

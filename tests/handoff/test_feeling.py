@@ -94,3 +94,13 @@ def test_the_policys_own_words_and_examples_count(sentences: SentenceVectors) ->
     assert plain.read("this is taking the biscuit").level == "neutral"
     own = FeelingReader(None, cues={"angry": {"taking the biscuit": 0.7}})
     assert own.read("this is taking the biscuit").level == "angry"
+
+
+def test_talking_over_the_bot_adds_to_anger_already_there(reader: FeelingReader) -> None:
+    text = "this is ridiculous"
+    over = reader.read(text, CallSigns(interrupted=True))
+    assert over.scores["angry"] > reader.read(text).scores["angry"]
+    assert "talked over the bot" in over.why
+    assert reader.read("what are your opening hours", CallSigns(interrupted=True)).level == (
+        "neutral"
+    )

@@ -150,7 +150,7 @@ class DialogEngine:
         if turn.kind is InputKind.UNCLEAR:
             return self._on_unclear(state)
         state.silences = 0
-        return self._on_speech(state, turn.text, caller)
+        return self._on_speech(state, turn.text, caller, interrupted=turn.interrupted)
 
     def transfer_failed(self, state: CallState) -> Decision:
         """The agent did not answer, was busy, or the dial failed: take a voicemail."""
@@ -222,12 +222,15 @@ class DialogEngine:
             understood=False,
         )
 
-    def _on_speech(self, state: CallState, text: str, caller: Caller) -> Decision:
+    def _on_speech(
+        self, state: CallState, text: str, caller: Caller, *, interrupted: bool = False
+    ) -> Decision:
         judged = self.policy.judge(
             text,
             state.frustration,
             bot_failed=state.misses > 0 or state.slot_misses > 0,
             offered=state.person_offered,
+            interrupted=interrupted,
         )
         state.frustration = judged.frustration
         state.sentiment.append(self.policy.trend(state.frustration))

@@ -105,15 +105,25 @@ class EscalationPolicy:
         return judged.escalation, judged.frustration, judged.signal
 
     def judge(
-        self, text: str, frustration: dict[str, Any], *, bot_failed: bool, offered: bool = False
+        self,
+        text: str,
+        frustration: dict[str, Any],
+        *,
+        bot_failed: bool,
+        offered: bool = False,
+        interrupted: bool = False,
     ) -> Judgement:
         """Judge one caller utterance. ``offered``: a person was already offered in this
-        call (an "offer" level then says nothing more)."""
+        call (an "offer" level then says nothing more); ``interrupted``: the caller talked
+        over the bot to say it."""
         tracker = self._tracker(frustration)
         signal = tracker.observe(text, bot_failed=bot_failed)
         state = tracker.to_dict()
         signs = CallSigns(
-            bot_failed=bot_failed, frustration=signal.score, frustration_reasons=signal.reasons
+            bot_failed=bot_failed,
+            frustration=signal.score,
+            frustration_reasons=signal.reasons,
+            interrupted=interrupted,
         )
         feeling = self.feelings.read(text, signs)
         hit = self.topics.detect(text)

@@ -12,8 +12,9 @@ Three kinds of evidence, each 0..1 per level, combined by noisy-or (``1 - prod(1
   routine "my card was charged twice, can you check", close to the neutral examples, adds
   nothing: ``clip((sim(level) - sim(rival) - offset) / width, 0, 1)``; praise that opens a
   complaint ("oh great, another late fee") reads as sarcasm, anger and upset;
-* **the call**: a repeated call named ("third time", "called 4 times"), and the bot's
-  failure to understand the previous turn, which adds to anger already there.
+* **the call**: a repeated call named ("third time", "called 4 times"); the bot's failure
+  to understand the previous turn and the caller talking over the bot's reply, which each
+  add to anger already there.
 
 The level: ``angry`` or ``distressed`` (whichever is larger) when either reaches
 ``strong``; else ``upset`` when any of angry, distressed or upset reaches ``mild``; else
@@ -66,6 +67,7 @@ class Tuning:
     offset: float = -0.05
     width: float = 0.2
     failed_weight: float = 0.2  # the bot failed last turn: added to anger already present
+    interrupted_weight: float = 0.2  # the caller talked over the bot: likewise
     repeat_weight: float = 0.5  # "third time I'm calling"
     sarcasm_weight: float = 0.5  # praise that opens a complaint: "great, another late fee"
 
@@ -106,6 +108,7 @@ class CallSigns:
     bot_failed: bool = False  # the bot did not understand the previous turn
     frustration: float = 0.0  # the frustration tracker's score of this turn, 0..1
     frustration_reasons: tuple[str, ...] = ()
+    interrupted: bool = False  # the caller talked over the bot's reply to say this
 
 
 _REPEAT: Final = re.compile(
@@ -208,6 +211,9 @@ class FeelingReader:
         if signs.bot_failed and scores["angry"] > 0:
             scores["angry"] = _noisy_or([scores["angry"], tuning.failed_weight])
             why.append("the bot did not understand")
+        if signs.interrupted and scores["angry"] > 0:
+            scores["angry"] = _noisy_or([scores["angry"], tuning.interrupted_weight])
+            why.append("talked over the bot")
         level = self._level(scores)
         if level in _NEGATIVE and not why:
             why.append(f"sounds {level}")
