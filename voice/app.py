@@ -143,6 +143,7 @@ async def _build_context(
         settings.intents_dir,
         settings.policy_path,
         make_matcher=matcher_factory(settings, engines.sentences),
+        sentences=engines.sentences,
     )
     metrics = Metrics()
     engine = DialogEngine.following(

@@ -61,6 +61,25 @@ def main(argv: list[str] | None = None) -> int:
     suggester.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
     suggester.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    policy = sub.add_parser("policy", help="tools for the escalation policy").add_subparsers(
+        dest="policy_command", required=True
+    )
+    policy_eval = policy.add_parser(
+        "eval",
+        help="measure feelings and sensitive topics on a CSV of text,feeling[,topic] rows",
+    )
+    policy_eval.add_argument("cases", type=Path, metavar="FILE.csv")
+    policy_eval.add_argument("--policy", type=Path, help="policy file (default: POLICY_FILE)")
+    policy_eval.add_argument("--dir", type=Path, help="intent folder (default: INTENTS_DIR)")
+    policy_eval.add_argument("--split", choices=["dev", "test"], help="only these rows")
+    policy_eval.add_argument("--json", action="store_true", help="print JSON")
+    policy_eval.add_argument(
+        "--spoken",
+        action="store_true",
+        help="speak every row through the live-call path (caller voices, Whisper) instead",
+    )
+    policy_eval.add_argument("--voice", help="with --spoken: caller voice(s), comma-separated")
+
     call = sub.add_parser(
         "call",
         help="place a simulated call against a running server",
@@ -108,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             return _intents_suggest(args)
         if args.command == "intents":
             return _intents_check(args)
+        if args.command == "policy":
+            return _policy_eval(args)
         return asyncio.run(_call(args))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -183,6 +204,42 @@ def _intents_eval(args: argparse.Namespace) -> int:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
     print(format_report(report))
+    return 0
+
+
+def _policy_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from voice.config import load_settings
+    from voice.engines import load_sentence_model
+    from voice.handoff.escalation import EscalationPolicy
+    from voice.handoff.evaluate import evaluate_policy, format_report, read_policy_cases, report
+    from voice.intents.loader import load_intents
+    from voice.pack.policy import load_policy
+
+    settings = load_settings()
+    try:
+        cases = read_policy_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.split:
+        cases = [c for c in cases if c.split == args.split]
+    if args.spoken:
+        from voice.simulator.spoken.feelings import spoken_policy_eval
+
+        verdicts = spoken_policy_eval(cases, settings, voices=args.voice, policy=args.policy)
+    else:
+        intents = load_intents(args.dir or settings.intents_dir)
+        spec = load_policy(args.policy or settings.policy_path, intents)
+        policy = EscalationPolicy(spec, embedder=load_sentence_model(settings))
+        try:
+            verdicts = evaluate_policy(policy, cases)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    figures = report(verdicts)
+    print(json.dumps(figures, indent=2) if args.json else format_report(figures))
     return 0
 
 

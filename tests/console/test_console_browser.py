@@ -109,3 +109,28 @@ async def test_console_follows_a_live_call_and_shows_the_transfer(
         await other.goto(f"{base}/console")
         await expect(other.locator("#error")).to_contain_text("admin token")
         assert await other.locator(".item").count() == 0
+
+
+async def test_console_shows_how_an_angry_caller_feels(
+    server: tuple[str, httpx.AsyncClient], recordings: RecordingHost, caller_voice: CallerVoice
+) -> None:
+    from playwright.async_api import expect
+
+    base, client = server
+    phone = Phone(client, recordings, caller_voice)
+    phone.base = {**phone.base, "CallSid": "CA" + "d" * 32}
+    await phone.post("/twilio/voice", {"CallStatus": "ringing"})
+    await phone.say("I was charged twice, this is the third time I'm calling and I'm furious.")
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1360, "height": 800})
+        await page.goto(f"{base}/console#token={ADMIN_TOKEN}")
+        queued = page.locator(f'#queue .item[data-sid="{"CA" + "d" * 32}"]')
+        await expect(queued).to_contain_text("sounded angry", timeout=10_000)
+        await expect(queued.locator(".badge")).to_have_text("high")
+        await queued.click()
+        feeling = page.locator("#feeling")
+        await expect(feeling.locator(".feel.angry")).to_have_text("angry")
+        await expect(feeling).to_contain_text("about a double charge")
+        await expect(feeling).to_contain_text("third call")
+        await expect(page.locator("#spoken")).to_contain_text("sounded angry about a double charge")
+        await page.screenshot(path=str(SCREENSHOTS / "console-feeling.png"), full_page=True)

@@ -15,7 +15,7 @@ from voice.dialog.view import DialogSettings
 from voice.errors import IntentFileError
 from voice.fulfillment.demo import DemoFulfillment
 from voice.handoff.escalation import FRUSTRATED_LEAD, URGENT_LEAD, EscalationPolicy
-from voice.handoff.policy import PolicySpec
+from voice.handoff.policy import FeelingRule, PolicySpec
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
 from voice.pack.policy import load_policy
@@ -106,9 +106,46 @@ def test_sensitive_topics_go_to_a_person_at_once(
     assert decision.evidence  # the words behind the decision are kept for the audit
 
 
-def test_frustration_builds_up_over_turns_then_hands_over() -> None:
-    _, decisions = talk(
+def test_a_clearly_angry_turn_goes_to_a_person_at_once_with_an_empathetic_line() -> None:
+    state, decisions = talk(
+        engine(), "this is the third time I am calling and I am losing my patience"
+    )
+    decision = decisions[0]
+    assert decision.action is Action.TRANSFER
+    assert decision.reason == "feeling:angry"
+    assert decision.priority == "high"
+    assert decision.say[0] == POLICY.feelings.angry.say
+    assert state.feelings[-1]["level"] == "angry"
+    assert "third call" in state.feelings[-1]["why"]
+
+
+def test_an_upset_caller_is_answered_and_offered_a_person_once() -> None:
+    state, decisions = talk(
         engine(),
+        "I'm not happy, I'm rather disappointed with my bill",
+        "I'm disappointed, what are your opening hours",
+    )
+    first, second = decisions
+    assert first.action is Action.LISTEN and second.action is Action.LISTEN
+    assert first.say[0] == POLICY.feelings.upset.say
+    assert POLICY.feelings.upset.say not in second.say  # offered once a call
+    assert state.person_offered
+
+
+def test_the_policy_file_decides_what_a_level_does() -> None:
+    calm = POLICY.feelings.model_copy(update={"angry": FeelingRule(action="none")})
+    spec = POLICY.model_copy(update={"feelings": calm})
+    _, decisions = talk(engine(spec), "I am furious about my bill")
+    assert decisions[0].action is Action.LISTEN
+
+
+def test_frustration_builds_up_over_turns_then_hands_over() -> None:
+    # With angry turns not handed over at once, the trend across turns still is.
+    calm = POLICY.feelings.model_copy(
+        update={"angry": FeelingRule(action="none"), "upset": FeelingRule(action="none")}
+    )
+    _, decisions = talk(
+        engine(POLICY.model_copy(update={"feelings": calm})),
         "I want to know about the thing on my account",
         "no, no, that's not what I asked",
         "this is ridiculous, you're not understanding me",

@@ -68,3 +68,45 @@ def test_reason_words() -> None:
     assert reason_words("keypad_0") == "pressed 0 for a person"
     assert reason_words("always_human:refund_request") == "needs a person for refund request"
     assert reason_words("sensitive:new_topic") == "raised a sensitive matter (new topic)"
+
+
+def test_the_summary_says_what_the_caller_felt_and_why() -> None:
+    from voice.handoff.feeling import FeelingReader
+
+    reader = FeelingReader(None)
+    said = [
+        "where is my order",
+        "my card 4111 1111 1111 1111 was charged twice, third time I'm calling, I'm furious",
+    ]
+    feelings = [reader.read(text).to_dict() for text in said]
+    state = CallState(intents_seen=["track_order"], feelings=feelings)
+    summary = build_summary(
+        caller_number="+15005550006",
+        reason="feeling:angry",
+        priority="high",
+        state=state,
+        turns=TURNS,
+        feelings=state.feelings,
+    )
+    feeling = summary["feeling"]
+    assert feeling["level"] == "angry" and feeling["history"] == ["neutral", "angry"]
+    assert feeling["words"].startswith("angry about a double charge, third call")
+    assert summary["spoken"].startswith(
+        "The caller, ending zero zero zero six, sounded angry about a double charge, third call"
+    )
+    assert "4111" not in str(summary)  # the feeling keeps fixed words, never the caller's text
+    assert reason_words("feeling:distressed") == "sounded distressed"
+
+
+def test_a_feeling_is_added_to_another_reason_and_the_cause_falls_back_to_the_intent() -> None:
+    feelings = [{"level": "upset", "about": "", "why": ['said "disappointed"'], "words": "upset"}]
+    summary = build_summary(
+        caller_number="+15005550006",
+        reason="caller_request",
+        priority="normal",
+        state=CallState(intents_seen=["track_order"]),
+        turns=TURNS,
+        feelings=feelings,
+    )
+    assert summary["feeling"]["words"] == 'upset about track order, said "disappointed"'
+    assert 'They sound upset about track order, said "disappointed".' in summary["spoken"]

@@ -1,8 +1,16 @@
 """Sensitive and urgent topics in caller transcripts, and ordinary requests that are not."""
 
+from pathlib import Path
+
 import pytest
 
+from voice.handoff.escalation import EscalationPolicy
 from voice.handoff.topics import DEFAULT_RULES, TopicDetector, TopicHit, TopicRule
+from voice.intents.loader import load_intents
+from voice.intents.semantic import SentenceVectors
+from voice.pack.policy import load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
 
 POSITIVE = [
     ("fraud", "I think there's fraud on my account."),
@@ -166,3 +174,41 @@ def test_bad_rules() -> None:
         TopicDetector([TopicRule("x", "high", ("...",))])
     with pytest.raises(ValueError, match="priority"):
         TopicDetector([TopicRule("x", "soon", ("a b",))])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not calling about fraud, just my balance",
+        "it won't fire",  # "fire" is a phrase of the shipped policy
+        "there's no gas leak, the engineer checked",
+        "I don't need a lawyer, I want the fee explained",
+        "nothing fraudulent, I want to close an old account",
+        "my wallet was not stolen after all, I found it",  # a negation inside the phrase's gap
+    ],
+)
+def test_negated_topics_never_trigger(text: str) -> None:
+    rules = [*DEFAULT_RULES, TopicRule("fire", "urgent", ("fire", "my wallet was stolen"))]
+    assert TopicDetector(rules).detect(text) is None
+    assert TopicDetector(rules).detect("my wallet was stolen") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("a stranger has been buying things with my debit card", "fraud"),
+        ("somebody got hold of my login and moved money out", "fraud"),
+        ("my card was charged twice, can you check", None),
+        ("can you update the card on my account", None),
+        ("this is not fraud, I just forgot the subscription", None),
+    ],
+)
+def test_topics_by_meaning_with_the_shipped_policy(
+    sentences: SentenceVectors, text: str, topic: str | None
+) -> None:
+    spec = load_policy(ROOT / "intents" / "policy.yaml", load_intents(ROOT / "intents"))
+    hit = EscalationPolicy(spec, embedder=sentences).topics.detect(text)
+    assert (hit.topic if hit else None) == topic
+    if hit is not None:
+        assert hit.phrase == "(meaning)"
+        assert EscalationPolicy(spec).topics.detect(text) is None  # phrases alone miss it

@@ -13,7 +13,7 @@ import contextvars
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Protocol
 
 from voice.calls.speaker import Speaker, SpokenReply
@@ -64,6 +64,7 @@ class CallerTurn:
     digits: str = ""
     recording_url: str = ""
     heard: Heard | None = None  # already transcribed (e.g. by a live stream)
+    interrupted: bool = False  # said over the bot's reply (a live stream's barge-in)
 
 
 class CallService:
@@ -156,7 +157,7 @@ class CallService:
         else:
             heard = turn.heard or await self.hear(turn.call_sid, turn.recording_url)
             timings.update(heard.timings)
-            heard_input = _to_input(heard)
+            heard_input = replace(_to_input(heard), interrupted=turn.interrupted)
             text, kind = heard_input.text, heard_input.kind
         t0 = time.perf_counter()
         decision: Decision | None = None
@@ -347,6 +348,7 @@ class CallService:
             sentiment=state.sentiment,
             evidence=redact(decision.evidence),
             handover_intents=self.engine.policy.spec.caller_request.intents,
+            feelings=state.feelings,
         )
         outcome = decision.details.get("outcome", decision.action.value)
         await self.store.add_escalation(

@@ -26,6 +26,8 @@ from voice.text import prompts
 
 log = logging.getLogger(__name__)
 
+FEELINGS_KEPT = 10  # the feelings of the last turns, kept in the call state
+
 
 class DialogEngine:
     """Decides what to say and do next. Mutates the ``CallState`` it is given.
@@ -148,7 +150,7 @@ class DialogEngine:
         if turn.kind is InputKind.UNCLEAR:
             return self._on_unclear(state)
         state.silences = 0
-        return self._on_speech(state, turn.text, caller)
+        return self._on_speech(state, turn.text, caller, interrupted=turn.interrupted)
 
     def transfer_failed(self, state: CallState) -> Decision:
         """The agent did not answer, was busy, or the dial failed: take a voicemail."""
@@ -220,11 +222,20 @@ class DialogEngine:
             understood=False,
         )
 
-    def _on_speech(self, state: CallState, text: str, caller: Caller) -> Decision:
-        escalation, state.frustration, _ = self.policy.on_words(
-            text, state.frustration, bot_failed=state.misses > 0 or state.slot_misses > 0
+    def _on_speech(
+        self, state: CallState, text: str, caller: Caller, *, interrupted: bool = False
+    ) -> Decision:
+        judged = self.policy.judge(
+            text,
+            state.frustration,
+            bot_failed=state.misses > 0 or state.slot_misses > 0,
+            offered=state.person_offered,
+            interrupted=interrupted,
         )
+        state.frustration = judged.frustration
         state.sentiment.append(self.policy.trend(state.frustration))
+        state.feelings = [*state.feelings, judged.feeling.to_dict()][-FEELINGS_KEPT:]
+        escalation = judged.escalation
         if escalation is not None:
             return self.escalate(
                 state,
@@ -233,6 +244,13 @@ class DialogEngine:
                 priority=escalation.priority,
                 evidence=escalation.evidence,
             )
+        decision = self._on_words(state, text, caller)
+        if judged.acknowledge and decision.action is Action.LISTEN:
+            state.person_offered = True
+            return replace(decision, say=(judged.acknowledge, *decision.say))
+        return decision
+
+    def _on_words(self, state: CallState, text: str, caller: Caller) -> Decision:
         match = self.matcher.match(text)
         if state.phase == Phase.COLLECTING_SLOT:
             if extract_order_number(text) is None:

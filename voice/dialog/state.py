@@ -77,6 +77,8 @@ class CallState:
     collected: dict[str, str] = field(default_factory=dict)  # every slot value of the call
     frustration: dict[str, Any] = field(default_factory=dict)  # FrustrationTracker state
     sentiment: list[float] = field(default_factory=list)  # frustration trend after each turn
+    feelings: list[dict[str, Any]] = field(default_factory=list)  # Feeling.to_dict, per turn
+    person_offered: bool = False  # an upset caller was told they can ask for a person
 
     def move_to(self, phase: Phase) -> None:
         if phase not in _ALLOWED[self.phase]:
@@ -102,4 +104,6 @@ class CallState:
             collected={str(k): str(v) for k, v in dict(data.get("collected", {})).items()},
             frustration=dict(data.get("frustration", {})),
             sentiment=[float(x) for x in data.get("sentiment", [])],
+            feelings=[dict(f) for f in data.get("feelings", [])],
+            person_offered=bool(data.get("person_offered", False)),
         )

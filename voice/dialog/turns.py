@@ -19,6 +19,7 @@ class CallerInput:
     text: str = ""
     digits: str = ""
     confidence: float = 0.0
+    interrupted: bool = False  # the caller talked over the bot's reply to say this
 
 
 @dataclass(frozen=True)

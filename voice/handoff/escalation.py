@@ -1,21 +1,26 @@
 """The escalation policy at run time: which caller words mean "a person, now", and when.
 
-The dialog engine asks it on every caller turn. Sensitive topics hand over at once with
-their priority; frustration is scored per turn and handed over on its trend; outside
-opening hours a hand-over becomes a voicemail with a promised call back.
+The dialog engine asks it on every caller turn (``judge``). Sensitive topics hand over at
+once with their priority (a reported emergency also reads as distress); then the caller's
+feeling does what the policy's ``feelings`` block says for its level (clearly angry or
+distressed: a person at once, with an empathetic line first; upset: that line before the
+answer, offering a person); then frustration handed over on its trend across turns.
+Outside opening hours a hand-over becomes a voicemail with a promised call back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from voice.handoff.frustration import FrustrationTracker, TurnSignal
+from voice.handoff.feeling import CallSigns, Feeling, FeelingReader
+from voice.handoff.frustration import POLICY_PHRASE_WEIGHT, FrustrationTracker, TurnSignal
 from voice.handoff.hours import OpeningHours
+from voice.handoff.meaning import Embedder
 from voice.handoff.policy import PolicySpec, Priority
-from voice.handoff.topics import TopicDetector, TopicRule
+from voice.handoff.topics import TopicDetector, TopicHit, TopicRule
 from voice.text.redaction import redact
 
 URGENT_LEAD = "I understand. I'm getting you to a person right away."
@@ -30,16 +35,51 @@ class Escalation:
     lead: str | None = None  # said before "connecting you"
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """The policy's reading of one caller turn."""
+
+    escalation: Escalation | None
+    frustration: dict[str, Any]  # the tracker state to keep for the next turn
+    signal: TurnSignal
+    feeling: Feeling
+    topic: TopicHit | None
+    acknowledge: str | None = None  # said before the answer (an "offer" level)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class EscalationPolicy:
-    def __init__(self, spec: PolicySpec, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        spec: PolicySpec,
+        *,
+        clock: Callable[[], datetime] = _now,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """``embedder``: the sentence model, for feelings and topics by meaning (None:
+        phrases only)."""
         self.spec = spec
         self.clock = clock
         self.topics = TopicDetector(
-            [TopicRule(t.topic, t.priority, tuple(t.phrases)) for t in spec.sensitive_topics]
+            [
+                TopicRule(t.topic, t.priority, tuple(t.phrases), tuple(t.examples))
+                for t in spec.sensitive_topics
+            ],
+            embedder=embedder,
+            similarity=spec.topic_meaning.similarity,
+            margin=spec.topic_meaning.margin,
+        )
+        feelings = spec.feelings
+        self.feelings = FeelingReader(
+            embedder,
+            cues={
+                level: dict.fromkeys(phrases, POLICY_PHRASE_WEIGHT)
+                for level, phrases in feelings.phrases.items()
+            },
+            examples={str(level): texts for level, texts in feelings.examples.items()},
         )
         self._topic_lead = {t.topic: t.say for t in spec.sensitive_topics}
         self.hours: OpeningHours | None = spec.hours.build() if spec.hours else None
@@ -60,22 +100,53 @@ class EscalationPolicy:
     def on_words(
         self, text: str, frustration: dict[str, Any], *, bot_failed: bool
     ) -> tuple[Escalation | None, dict[str, Any], TurnSignal]:
-        """Judge one caller utterance. Returns the escalation (if any), the frustration
-        state to keep for the next turn, and this turn's frustration signal."""
+        """``judge``, as the escalation, the frustration state and this turn's signal."""
+        judged = self.judge(text, frustration, bot_failed=bot_failed)
+        return judged.escalation, judged.frustration, judged.signal
+
+    def judge(
+        self,
+        text: str,
+        frustration: dict[str, Any],
+        *,
+        bot_failed: bool,
+        offered: bool = False,
+        interrupted: bool = False,
+    ) -> Judgement:
+        """Judge one caller utterance. ``offered``: a person was already offered in this
+        call (an "offer" level then says nothing more); ``interrupted``: the caller talked
+        over the bot to say it."""
         tracker = self._tracker(frustration)
         signal = tracker.observe(text, bot_failed=bot_failed)
         state = tracker.to_dict()
+        signs = CallSigns(
+            bot_failed=bot_failed,
+            frustration=signal.score,
+            frustration_reasons=signal.reasons,
+            interrupted=interrupted,
+        )
+        feeling = self.feelings.read(text, signs)
         hit = self.topics.detect(text)
+        evidence = redact(text)
+        if hit is not None and hit.topic == "emergency" and not feeling.negative:
+            feeling = replace(feeling, level="distressed", why=("reported an emergency",))
+
+        def judged(escalation: Escalation | None, acknowledge: str | None = None) -> Judgement:
+            return Judgement(escalation, state, signal, feeling, hit, acknowledge)
+
         if hit is not None:
             lead = self._topic_lead.get(hit.topic) or URGENT_LEAD
-            reason = f"sensitive:{hit.topic}"
-            return Escalation(reason, hit.priority, redact(text), lead), state, signal
+            return judged(Escalation(f"sensitive:{hit.topic}", hit.priority, evidence, lead))
+        rule = self.spec.feelings.rule(feeling.level)
+        if rule.action == "transfer":
+            lead = rule.say or FRUSTRATED_LEAD
+            return judged(Escalation(f"feeling:{feeling.level}", rule.priority, evidence, lead))
         if tracker.escalate:
-            escalation = Escalation(
-                "frustration", self.priority("frustration"), redact(text), FRUSTRATED_LEAD
-            )
-            return escalation, state, signal
-        return None, state, signal
+            priority = self.priority("frustration")
+            return judged(Escalation("frustration", priority, evidence, FRUSTRATED_LEAD))
+        if rule.action == "offer" and rule.say and not offered:
+            return judged(None, rule.say)
+        return judged(None)
 
     def trend(self, frustration: dict[str, Any]) -> float:
         return self._tracker(frustration).trend

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from voice.handoff.hours import OpeningHours
 
 Priority = Literal["urgent", "high", "normal"]
+FeelingLevel = Literal["angry", "distressed", "upset", "neutral", "pleased"]
+ANGRY_LINE = "I'm sorry, I can hear this has been really frustrating. Let me get you to a person."
+DISTRESSED_LINE = "I'm so sorry you're going through this. I'm getting you to a person right now."
+UPSET_LINE = "I'm sorry about the trouble. If you'd rather talk to a person, just say agent."
 
 
 class _Strict(BaseModel):
@@ -31,10 +35,42 @@ class FrustrationSpec(_Strict):
     phrases: list[str] = Field(default_factory=list)
 
 
+class FeelingRule(_Strict):
+    """What the bot does when a caller turn reads as one level: ``transfer`` (a person at
+    once, ``say`` first), ``offer`` (``say`` before the answer, once a call), or ``none``."""
+
+    action: Literal["transfer", "offer", "none"] = "none"
+    priority: Priority = "normal"
+    say: str | None = None
+
+
+class FeelingsSpec(_Strict):
+    angry: FeelingRule = FeelingRule(action="transfer", priority="high", say=ANGRY_LINE)
+    distressed: FeelingRule = FeelingRule(action="transfer", priority="urgent", say=DISTRESSED_LINE)
+    upset: FeelingRule = FeelingRule(action="offer", say=UPSET_LINE)
+    neutral: FeelingRule = FeelingRule()
+    pleased: FeelingRule = FeelingRule()
+    # Your own words (weight 0.5 each) and example sentences (by meaning), per level.
+    phrases: dict[FeelingLevel, list[str]] = Field(default_factory=dict)
+    examples: dict[FeelingLevel, list[str]] = Field(default_factory=dict)
+
+    def rule(self, level: str) -> FeelingRule:
+        rule: FeelingRule = getattr(self, level)
+        return rule
+
+
+class TopicMeaningSpec(_Strict):
+    """Topics by meaning: least closeness to a topic, and least lead over routine requests."""
+
+    similarity: float = Field(0.5, gt=0, le=1)
+    margin: float = Field(0.1, ge=0, le=1)
+
+
 class TopicSpec(_Strict):
     topic: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     priority: Priority
     phrases: list[str] = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)  # sentences, matched by meaning
     say: str | None = None  # said before connecting, e.g. emergency advice
 
 
@@ -65,7 +101,9 @@ class PolicySpec(_Strict):
     caller_request: CallerRequestSpec = Field(default_factory=CallerRequestSpec)
     always_human: list[str] = Field(default_factory=list)
     frustration: FrustrationSpec = Field(default_factory=FrustrationSpec)
+    feelings: FeelingsSpec = Field(default_factory=FeelingsSpec)
     sensitive_topics: list[TopicSpec] = Field(default_factory=list)
+    topic_meaning: TopicMeaningSpec = Field(default_factory=TopicMeaningSpec)
     failures: FailureSpec = Field(default_factory=FailureSpec)
     hours: HoursSpec | None = None  # none: people answer at any hour
     priorities: dict[str, Priority] = Field(default_factory=dict)  # reason -> priority

@@ -28,7 +28,11 @@ _REASONS = {
     "fulfillment_error": "asked for something the assistant could not look up",
     "internal_error": "hit a technical problem",
     "agent_unavailable": "could not be connected",
+    "feeling:angry": "sounded angry",
+    "feeling:distressed": "sounded distressed",
+    "feeling:upset": "sounded upset",
 }
+_STRENGTH = {"angry": 3, "distressed": 3, "upset": 2, "pleased": 1, "neutral": 0}
 _TOPICS = {
     "fraud": "reported possible fraud",
     "data_leak": "reported a leak of personal data",
@@ -74,10 +78,12 @@ def build_summary(
     sentiment: Sequence[float] = (),
     evidence: str = "",
     handover_intents: Sequence[str] = (),
+    feelings: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """``evidence``: the (redacted) words that triggered the hand-over, quoted for the agent
     and not counted as a failed attempt. ``handover_intents`` (asking for a person) are not
-    listed as what the caller wanted."""
+    listed as what the caller wanted. ``feelings``: each caller turn's ``Feeling.to_dict``
+    (fixed words and cue phrases only, no free text)."""
     intents = [i for i in dict.fromkeys(state.intents_seen) if i not in handover_intents]
     told = [  # answers, not prompts: an answer always closes with "anything else?"
         _without_closing(t["text"])
@@ -104,6 +110,7 @@ def build_summary(
         "failed_attempts": [text for text in failed if text][-3:],
         "sentiment": {"trend": round(trend, 2), "history": [round(s, 2) for s in sentiment]},
         "caller_said": evidence,
+        "feeling": _feeling(feelings, intents),
     }
     summary["spoken"] = spoken_summary(summary)
     return summary
@@ -113,7 +120,14 @@ def spoken_summary(summary: dict[str, Any]) -> str:
     """Two or three sentences for the agent: who, why, and what already happened."""
     who = _caller_words(summary["caller"])
     urgent = "Urgent. " if summary["priority"] == "urgent" else ""
-    sentences = [f"{urgent}{who} {summary['reason_words']}."]
+    feeling = summary.get("feeling") or {}
+    felt = feeling.get("level") in ("angry", "distressed", "upset")
+    if felt and summary["reason"].startswith("feeling:"):
+        sentences = [f"{urgent}{who} sounded {feeling['words']}."]
+    else:
+        sentences = [f"{urgent}{who} {summary['reason_words']}."]
+        if felt:
+            sentences.append(f"They sound {feeling['words']}.")
     intents = [name.replace("_", " ") for name in summary["intents"]]
     if intents:
         about = f"They asked about {_join(intents)}"
@@ -127,9 +141,33 @@ def spoken_summary(summary: dict[str, Any]) -> str:
         sentences.append(f"Not understood: {_quote(summary['failed_attempts'][-1])}")
     elif summary["bot_told"]:
         sentences.append(f"The assistant told them: {_first_sentence(summary['bot_told'][-1])}")
-    if summary["sentiment"]["trend"] >= 0.5 and summary["reason"] != "frustration":
+    if not felt and summary["sentiment"]["trend"] >= 0.5 and summary["reason"] != "frustration":
         sentences.append("They sound upset.")
     return " ".join(sentences[:3])
+
+
+def _feeling(feelings: Sequence[Mapping[str, Any]], intents: Sequence[str]) -> dict[str, Any]:
+    """The strongest feeling of the call (the latest among equals), with what it was about
+    (the intent asked for when the words named no cause): "angry about a double charge,
+    third call"."""
+    if not feelings:
+        return {}
+    strongest = max(
+        enumerate(feelings), key=lambda item: (_STRENGTH.get(item[1].get("level", ""), 0), item[0])
+    )[1]
+    level = str(strongest.get("level", "neutral"))
+    about = str(strongest.get("about") or "")
+    if not about and intents and level != "neutral":
+        about = intents[-1].replace("_", " ")
+    why = [str(w) for w in strongest.get("why", [])]
+    words = ", ".join([level + (f" about {about}" if about else ""), *why[:2]])
+    return {
+        "level": level,
+        "about": about,
+        "why": why,
+        "words": words,
+        "history": [str(f.get("level", "neutral")) for f in feelings],
+    }
 
 
 def _quote(text: str) -> str:

@@ -11,9 +11,19 @@ contiguous) and ``min(2, k - 1)`` for longer ones ("someone stole my credit card
 have a rapidfuzz ratio >= 88 ("attorny", "unauthorised"). Short words never match
 fuzzily: "court" is not "count".
 
+A phrase governed by a negation does not count ("I'm not calling about fraud", "there's
+no gas leak", "it won't fire"; see ``voice.handoff.negation``).
+
+By meaning: with a sentence model, a turn also hits a topic when its mean cosine to the two
+closest of the topic's phrases and ``examples`` is at least ``similarity`` and leads the
+closest routine request (``ROUTINE``: "can you check a charge on my account") by at least
+``margin``, unless the turn negates a word of the topic ("this isn't a scam"). Such a hit
+says ``phrase="(meaning)"``. The defaults were tuned on the dev rows of
+``bench/feelings/corpus.csv``.
+
 ``TopicDetector.detect`` returns the most urgent hit (urgent > high > normal); among equal
 priorities the rule listed first (``DEFAULT_RULES`` lists emergencies first), then the
-longest phrase of that rule; or None.
+longest phrase of that rule; or None. Phrase hits come before hits by meaning.
 """
 
 from __future__ import annotations
@@ -24,12 +34,38 @@ from typing import Final, Literal
 
 from rapidfuzz import fuzz
 
+from voice.handoff.meaning import Embedder, Prototypes
+from voice.handoff.negation import NEGATORS, negated
 from voice.text.normalise import normalised_tokens
+from voice.text.stopwords import STOP_WORDS
 
 Priority = Literal["urgent", "high", "normal"]
 
 FUZZY_WORD_RATIO: Final = 88.0
 MIN_FUZZY_LEN: Final = 6
+SIMILARITY: Final = 0.5
+MARGIN: Final = 0.1
+MEANING: Final = "(meaning)"
+ROUTINE: Final[tuple[str, ...]] = (
+    "can you check a charge on my account",
+    "I'd like to know my balance",
+    "where is my order",
+    "my internet isn't working, can you help",
+    "I need to reset my password",
+    "I want to return an item",
+    "there's a problem with my bill",
+    "my payment didn't go through",
+    "I think I've been charged the wrong amount",
+    "my router has stopped working",
+    "can I update my card details",
+    "I lost my card and need a new one",
+    "my account is locked",
+    "is there an outage near me",
+    "I'd like to book an engineer",
+    "I want to close my account",
+    "I want to change the email on my account",
+    "can you explain this fee",
+)
 _RANK: Final[dict[str, int]] = {"urgent": 0, "high": 1, "normal": 2}
 _ENDINGS: Final = frozenset({"s", "es", "d", "ed", "ing"})
 
@@ -41,6 +77,7 @@ class TopicRule:
     topic: str
     priority: Priority
     phrases: tuple[str, ...]
+    examples: tuple[str, ...] = ()  # whole sentences, for matching by meaning
 
 
 @dataclass(frozen=True)
@@ -171,8 +208,18 @@ DEFAULT_RULES: Final[tuple[TopicRule, ...]] = (
 class TopicDetector:
     """Finds the most urgent sensitive topic in a caller's transcript."""
 
-    def __init__(self, rules: Sequence[TopicRule] = DEFAULT_RULES) -> None:
+    def __init__(
+        self,
+        rules: Sequence[TopicRule] = DEFAULT_RULES,
+        *,
+        embedder: Embedder | None = None,
+        similarity: float = SIMILARITY,
+        margin: float = MARGIN,
+    ) -> None:
+        self.similarity, self.margin = similarity, margin
+        self._rules = tuple(rules)
         self._phrases: list[tuple[int, TopicRule, str, tuple[str, ...]]] = []
+        self._vocabulary: dict[str, frozenset[str]] = {}
         for rule_index, rule in enumerate(rules):
             if rule.priority not in _RANK:
                 raise ValueError(f"topic {rule.topic!r}: unknown priority {rule.priority!r}")
@@ -181,6 +228,14 @@ class TopicDetector:
                 if not words:
                     raise ValueError(f"topic {rule.topic!r}: empty phrase {phrase!r}")
                 self._phrases.append((rule_index, rule, phrase, words))
+            self._vocabulary[rule.topic] = frozenset(
+                w
+                for text in (*rule.phrases, *rule.examples)
+                for w in _tokens(text)
+                if w not in STOP_WORDS and len(w) > 2
+            )
+        groups = {rule.topic: (*rule.phrases, *rule.examples) for rule in self._rules}
+        self._meaning = Prototypes(embedder, {**groups, "(routine)": ROUTINE})
 
     def detect(self, text: str) -> TopicHit | None:
         """The most urgent topic ``text`` mentions, or None."""
@@ -193,7 +248,30 @@ class TopicDetector:
             key = (_RANK[rule.priority], rule_index, -len(phrase_words))
             if best is None or key < best:
                 best, hit = key, TopicHit(rule.topic, rule.priority, phrase)
-        return hit
+        return hit or self._by_meaning(text, words)
+
+    def closeness(self, text: str) -> dict[str, float]:
+        """Similarity of ``text`` to each topic and to routine requests (all 0 without a
+        model), for tuning."""
+        return self._meaning.similarity(self._meaning.vector(text))
+
+    def _by_meaning(self, text: str, words: tuple[str, ...]) -> TopicHit | None:
+        if not self._meaning.enabled:
+            return None
+        close = self.closeness(text)
+        routine = close.pop("(routine)")
+        ranked = sorted(
+            (r for r in self._rules if close[r.topic] >= self.similarity),
+            key=lambda r: (_RANK[r.priority], -close[r.topic]),
+        )
+        for rule in ranked:
+            if close[rule.topic] - routine < self.margin:
+                continue
+            vocabulary = self._vocabulary[rule.topic]
+            if any(w in vocabulary and negated(words, i) for i, w in enumerate(words)):
+                continue
+            return TopicHit(rule.topic, rule.priority, MEANING)
+        return None
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -208,19 +286,22 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 def _occurs(phrase: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    """``phrase`` in order inside ``words``, spread over at most ``len(phrase) + gap``."""
+    """``phrase`` in order inside ``words``, spread over at most ``len(phrase) + gap``, with
+    no negation before it or in a gap inside it ("card was not stolen")."""
     size = len(phrase)
     gap = 0 if size <= 2 else min(2, size - 1)
     for start, word in enumerate(words):
         if not _same(phrase[0], word):
             continue
-        next_word = 1
+        next_word, skipped = 1, False
         for position in range(start + 1, min(len(words), start + size + gap)):
             if next_word == size:
                 break
             if _same(phrase[next_word], words[position]):
                 next_word += 1
-        if next_word == size:
+            elif words[position] in NEGATORS:
+                skipped = True
+        if next_word == size and not skipped and not negated(words, start):
             return True
     return False
 

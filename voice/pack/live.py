@@ -25,6 +25,7 @@ from typing import Any
 
 from voice.errors import IntentFileError
 from voice.handoff.escalation import EscalationPolicy
+from voice.handoff.meaning import Embedder
 from voice.handoff.policy import PolicySpec
 from voice.intents.loader import SUFFIXES, IntentSet, load_intents
 from voice.intents.matcher import Matcher
@@ -121,14 +122,18 @@ def build_set(
     *,
     make_matcher: MatcherFactory = Matcher,
     clock: Callable[[], datetime] | None = None,
+    sentences: Embedder | None = None,
 ) -> ActiveSet:
     """Load and validate everything, then build the matcher. Blocking; IntentFileError
-    (``file:line: ...``) when a file is invalid."""
+    (``file:line: ...``) when a file is invalid. ``sentences``: the sentence model the
+    policy reads feelings and topics by meaning with (None: by phrase only)."""
     version = content_version(watched_files(directory, policy_path))
     intents = load_intents(directory)
     policy = load_policy(policy_path, intents)
     escalation = (
-        EscalationPolicy(policy, clock=clock) if clock is not None else EscalationPolicy(policy)
+        EscalationPolicy(policy, clock=clock, embedder=sentences)
+        if clock is not None
+        else EscalationPolicy(policy, embedder=sentences)
     )
     return ActiveSet(
         intents=intents,
@@ -151,11 +156,13 @@ class LiveIntents:
         *,
         make_matcher: MatcherFactory = Matcher,
         clock: Callable[[], datetime] | None = None,
+        sentences: Embedder | None = None,
     ) -> None:
         self.directory = directory
         self.policy_path = policy_path
         self._make_matcher = make_matcher
         self._clock = clock
+        self._sentences = sentences
         seen = signature(watched_files(directory, policy_path))
         self._active = self._build()
         self._seen = seen
@@ -235,7 +242,11 @@ class LiveIntents:
 
     def _build(self) -> ActiveSet:
         return build_set(
-            self.directory, self.policy_path, make_matcher=self._make_matcher, clock=self._clock
+            self.directory,
+            self.policy_path,
+            make_matcher=self._make_matcher,
+            clock=self._clock,
+            sentences=self._sentences,
         )
 
 

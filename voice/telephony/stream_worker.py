@@ -56,6 +56,7 @@ class TurnWorker:
         self.closing = False  # the stream ends: store, but say nothing more
         self.heard_at_hang_up: PlaybackReport | None = None  # the reply the hang-up cut
         self.expecting_slot = False  # the last reply asked for a slot value (keys collect)
+        self.reply_interrupted = False  # the caller talked over the last reply
         self._errors = 0
         self._silence_timer: asyncio.TimerHandle | None = None
 
@@ -109,9 +110,13 @@ class TurnWorker:
         timings = dict(heard.timings) if heard is not None else {}
         timings.update(queued.ending)
         early = queued.early if self.player.speaking and not self.player.paused else None
+        interrupted, self.reply_interrupted = self.reply_interrupted, False
         if self.player.speaking and early is None:
+            interrupted = True
             await self.player.stop()
-        turn = CallerTurn(self.call_sid, self.caller, digits=queued.digits, heard=heard)
+        turn = CallerTurn(
+            self.call_sid, self.caller, digits=queued.digits, heard=heard, interrupted=interrupted
+        )
         deciding = asyncio.create_task(self.calls.decide(turn))
         held = early is None and not self.closing and await self.replies.hold_on_while(deciding)
         decision = await deciding
@@ -150,6 +155,7 @@ class TurnWorker:
         (an early answer). Then listen, or close the stream for a hand-over or goodbye."""
         self.expecting_slot = decision.expecting is not None
         report = await self.replies.play(decision, timings, begun=begun)
+        self.reply_interrupted = report.interrupted
         await self.replies.record(
             decision, report, started=started, timings=timings, said_first=said_first
         )
