@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AGENT, make_settings
-from tests.e2e.stream_line import StreamLine, stream_line
-from tests.e2e.test_stream_calls import bot_turns, call_params, caller_turns
+from tests.e2e.stream_line import StreamLine, call_params, stream_line
+from tests.e2e.test_stream_calls import bot_turns, caller_turns
 from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 
