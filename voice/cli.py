@@ -375,13 +375,9 @@ async def _call(args: argparse.Namespace) -> int:
         return 1
     except SimulationError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if "invalid Twilio signature" in str(exc):
-            print(
-                "  the server signs with another TWILIO_AUTH_TOKEN: run this with the server's "
-                "DATA_DIR (its dev-secrets.json) or the same TWILIO_AUTH_TOKEN, and "
-                "--public-url set to its PUBLIC_BASE_URL",
-                file=sys.stderr,
-            )
+        hint = call_error_hint(str(exc))
+        if hint:
+            print(f"  {hint}", file=sys.stderr)
         return 1
     finally:
         recordings.close()
@@ -425,3 +421,20 @@ def _format_turn(turn: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def call_error_hint(error: str) -> str | None:
+    """How to fix a call the server refused, from the refusal's text (None: no advice)."""
+    if "invalid Twilio signature" in error:
+        return (
+            "the server signs with another TWILIO_AUTH_TOKEN: run this with the server's "
+            "DATA_DIR (its dev-secrets.json) or the same TWILIO_AUTH_TOKEN, and "
+            "--public-url set to its PUBLIC_BASE_URL"
+        )
+    if "RecordingUrl refused" in error:
+        return (
+            "the server does not fetch recordings from this simulator: start it with "
+            "RECORDING_HOSTS=api.twilio.com,127.0.0.1 for turn-by-turn calls and voicemails "
+            "(development only), or use live mode (VOICE_MODE=stream)"
+        )
+    return None

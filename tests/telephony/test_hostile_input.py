@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, Line
 from tests.telephony.test_webhooks import CALL, calls_stored, signed
+from voice.cli import call_error_hint
 
 HUGE = "99999999999999999999999"
 
@@ -195,3 +196,18 @@ async def test_a_replayed_voice_webhook_for_a_finished_call_adds_nothing(line: L
     replay = await post(line, "/twilio/voice", CALL)
     assert "<Hangup" in replay.text
     assert (await line.record(CALL["CallSid"]))["turns"] == before["turns"]
+
+
+async def test_voice_call_explains_a_refused_simulator_recording(line: Line) -> None:
+    """The simulator's loopback recordings, to a server that does not list loopback: the
+    400 carries what ``voice call`` needs to tell the user how to fix it."""
+    recording = {
+        "RecordingUrl": "http://localhost:8765/recordings/RE1",  # loopback, not listed
+        "RecordingSid": "RE1",
+        "RecordingDuration": "3",
+    }
+    response = await post(line, "/twilio/turn", {**CALL, **recording})
+    assert response.status_code == 400
+    hint = call_error_hint(f"POST /twilio/turn -> 400: {response.text[:200]}")
+    assert hint is not None and "RECORDING_HOSTS=api.twilio.com,127.0.0.1" in hint
+    assert call_error_hint("POST /twilio/turn -> 400: something else") is None
