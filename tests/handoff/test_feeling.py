@@ -104,3 +104,10 @@ def test_talking_over_the_bot_adds_to_anger_already_there(reader: FeelingReader)
     assert reader.read("what are your opening hours", CallSigns(interrupted=True)).level == (
         "neutral"
     )
+
+
+def test_what_the_caller_said_is_not_kept_in_the_example_memo(sentences: SentenceVectors) -> None:
+    said = "my card number is 4111 1111 1111 1111 and I am furious"
+    reader = FeelingReader(sentences)
+    reader.read(said, CallSigns(bot_failed=False))
+    assert said not in sentences._vectors  # read by meaning, but never memoized

@@ -18,7 +18,11 @@ Vectors = npt.NDArray[np.float32]
 
 class Embedder(Protocol):
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        """One unit vector per text (rows)."""
+        """One unit vector per text (rows): example sentences, which may be memoized."""
+        ...
+
+    def query(self, text: str) -> Vectors:
+        """The unit vector of what a caller said (never memoized)."""
         ...
 
 
@@ -40,7 +44,7 @@ class Prototypes:
         return self.embedder is not None
 
     def vector(self, text: str) -> Vectors | None:
-        return None if self.embedder is None else self.embedder.vectors([text])[0]
+        return None if self.embedder is None else self.embedder.query(text)
 
     def similarity(self, vector: Vectors | None) -> dict[str, float]:
         """Similarity of one text's vector to each group (0.0 for all without a model)."""

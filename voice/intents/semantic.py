@@ -40,6 +40,12 @@ class SentenceVectors:
             self._vectors.update(fresh)
         return np.stack(rows) if rows else np.zeros((0, self.encoder.dim), np.float32)
 
+    def query(self, text: str) -> Vectors:
+        """The unit vector of a caller's words: encoded every time, never kept in the memo
+        (which holds examples; what callers say must not pile up in memory)."""
+        vector: Vectors = self.encoder.encode([text])[0]
+        return vector
+
 
 class SemanticIndex:
     """Example vectors laid out one row of slots per intent, for a single matrix product."""
@@ -60,7 +66,7 @@ class SemanticIndex:
         """Semantic score 0..1 of each intent for ``query``, in index order."""
         if not len(self._slots):
             return []
-        vector = self._memo.encoder.encode([query])[0]
+        vector = self._memo.query(query)
         similarity = np.where(self._filled, self._slots @ vector, -1.0)
         k = min(NEAREST, similarity.shape[1])
         nearest = -np.partition(-similarity, k - 1, axis=1)[:, :k]
