@@ -50,9 +50,12 @@ DEFAULT_THRESHOLD: Final = 0.50
 DEFAULT_MARGIN: Final = 0.01
 # The best intent must also be this close in meaning alone: words an intent shares with an
 # unrelated request ("what's the *date* today" vs "delivery date") lift its lexical score,
-# never its meaning. Separates the starter pack's out-of-scope wordings (<= 0.50) from its
-# held-out in-scope ones (>= 0.54).
-MEANING_FLOOR: Final = 0.52
+# never its meaning. Separates the starter pack's out-of-scope wordings from its held-out
+# in-scope ones: <= 0.50 and >= 0.54 on the machine it was tuned on (0.52), but the int8
+# encoder's scores move by a few hundredths with the CPU (an AMD EPYC without AVX-512
+# read "I'd like to order a pizza" at 0.529, the in-scope ones at >= 0.587), so the floor
+# sits at 0.535, inside the gap on both. Scores that depend on the CPU: see the notes.
+MEANING_FLOOR: Final = 0.535
 SEMANTIC_WEIGHT: Final = 0.7
 CANDIDATES: Final = 8
 
