@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from voice.app import create_app
 from voice.config import Settings
 from voice.deps import AppContext
+from voice.dialog.verification import ATTESTED
 from voice.engines import Engines, load_engines
 from voice.intents.semantic import SentenceVectors
 from voice.simulator.call import AgentOutcome, CallResult, QueueOutcome, SimulatedCall
@@ -124,6 +125,7 @@ class Line(RunningApp):
         queue: QueueOutcome = "bridged",
         from_number: str = "+15005550006",
         auth_token: str = AUTH_TOKEN,
+        attestation: str = ATTESTED,
     ) -> SimulatedCall:
         return SimulatedCall(
             self.client,
@@ -135,6 +137,7 @@ class Line(RunningApp):
             from_number=from_number,
             agent=agent,
             queue=queue,
+            attestation=attestation,
         )
 
     async def run(self, steps: list[Step], **kwargs: Any) -> tuple[CallResult, dict[str, Any]]:

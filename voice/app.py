@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,10 +26,11 @@ from voice.calls.handoff import HandoffService
 from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallService
 from voice.calls.speaker import Speaker
-from voice.config import Settings, load_settings, resolve_secrets
+from voice.config import Secrets, Settings, load_settings, resolve_secrets
 from voice.console.routes import router as console_router
 from voice.deps import Admin, AppContext
 from voice.dialog.engine import DialogEngine
+from voice.dialog.verification import Verifier
 from voice.dialog.view import DialogSettings
 from voice.engines import Engines, load_engines, matcher_factory
 from voice.fulfillment.base import Fulfillment
@@ -48,6 +50,7 @@ from voice.telephony.audio_routes import router as audio_router
 from voice.telephony.routes import router as twilio_router
 from voice.telephony.stream_routes import router as stream_router
 from voice.telephony.transfer_routes import router as transfer_router
+from voice.wire.messaging import TwilioMessages
 from voice.wire.recordings import RecordingFetcher
 from voice.wire.signature import SignatureChecker
 from voice.wire.twiml import Twiml, TwimlSettings
@@ -146,10 +149,13 @@ async def _build_context(
         sentences=engines.sentences,
     )
     metrics = Metrics()
+    texts = _texts(settings, secrets, http_client)
     engine = DialogEngine.following(
         live,
         _fulfillment(settings, secrets.fulfillment_secret, http_client, metrics),
         DialogSettings(company=settings.company_name, agent_available=bool(settings.agents)),
+        # Codes' hashes are keyed from the auth token: every instance checks any instance's.
+        Verifier(key=derived_key(secrets.twilio_auth_token, "codes"), can_text=texts is not None),
     )
     fetcher = RecordingFetcher(
         http_client,
@@ -167,7 +173,7 @@ async def _build_context(
     )
     closers.insert(0, notifier.close)  # before the HTTP client and the store close
     await notifier.resume()
-    calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier)
+    calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier, texts)
     closers.insert(0, calls.close)
 
     async def warm(active: ActiveSet | None = None) -> None:
@@ -220,6 +226,27 @@ async def _build_context(
         intents=live,
     )
     return ctx, closers
+
+
+def _texts(
+    settings: Settings, secrets: Secrets, client: httpx.AsyncClient
+) -> TwilioMessages | None:
+    """The sender of one-time codes, when SMS_FROM or a Messaging Service is set."""
+    if not (settings.sms_from or settings.twilio_messaging_service_sid):
+        return None
+    return TwilioMessages(
+        client,
+        account_sid=settings.twilio_account_sid,
+        auth_token=secrets.twilio_auth_token,
+        sender=settings.sms_from,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        api_url=settings.twilio_api_url,
+    )
+
+
+def derived_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose, derived from a configured secret."""
+    return hmac.new(secret.encode(), f"voice-assistant:{purpose}".encode(), "sha256").digest()
 
 
 def _fulfillment(

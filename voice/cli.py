@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     call.add_argument("--from", dest="from_number", default="+15005550006")
     call.add_argument(
+        "--attestation",
+        default="TN-Validation-Passed-A",
+        help="the StirVerstat Twilio sends (default TN-Validation-Passed-A, an attested "
+        "number); 'none' for a caller ID nobody vouches for, as a spoofed one would be",
+    )
+    call.add_argument(
         "--agent",
         default="completed",
         help="what each agent does when called, in order, comma-separated: completed "
@@ -351,6 +357,7 @@ async def _call(args: argparse.Namespace) -> int:
                 from_number=args.from_number,
                 agent=agents,
                 queue=args.queue,
+                attestation="" if args.attestation.lower() == "none" else args.attestation,
             )
             print(
                 f"Calling {args.url} as {args.from_number} with voice {args.voice} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
     dial_timeout_s: int = Field(20, ge=5, le=60)
     # Loopback (the simulator's stand-in for Twilio) only when listed here on purpose.
     recording_hosts: str = "api.twilio.com"
+    # One-time codes for caller verification, texted through Twilio's Messaging API: a
+    # sender number or a Messaging Service; neither: no codes by text (PIN + attestation).
+    sms_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"  # http only to loopback, for tests
     stream_end_ms: int = Field(600, ge=200, le=3000)  # a turn's end before it is read
     turn_min_ms: int = Field(450, ge=100, le=3000)  # ... once read as a finished request
     turn_max_ms: int = Field(1100, ge=200, le=5000)  # ... once read as unfinished
@@ -112,6 +118,31 @@ class Settings(BaseSettings):
         if not value or not value.strip():
             return None
         return ",".join(_agent(number) for number in value.split(","))
+
+    @field_validator("sms_from")
+    @classmethod
+    def _check_sms_from(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        return _phone(value.strip())
+
+    @field_validator("twilio_messaging_service_sid")
+    @classmethod
+    def _check_messaging_sid(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not (value.startswith("MG") and len(value) == 34):
+            raise ValueError("must be a Messaging Service SID: 'MG' followed by 32 characters")
+        return value
+
+    @field_validator("twilio_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        loopback = (parts.hostname or "") in LOOPBACK_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be https (plain http only to a loopback test server)")
+        return value.rstrip("/")
 
     @field_validator("handoff_webhook_url", "alert_webhook_url")
     @classmethod
@@ -167,6 +198,8 @@ class Settings(BaseSettings):
                 f"RECORDING_HOSTS lists loopback ({', '.join(sorted(loopback))}), which only "
                 "the simulator and tests use; production fetches recordings from Twilio only"
             )
+        if self.environment == "production" and not self.twilio_api_url.startswith("https://"):
+            raise ValueError("TWILIO_API_URL must be Twilio's https API in production")
         return self
 
     @property
@@ -205,6 +238,12 @@ def _base_url(value: str, hint: str) -> str:
     if parts.query or parts.fragment:
         raise ValueError("must not have a query string or fragment")
     return value.rstrip("/")
+
+
+def _phone(value: str) -> str:
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
+        raise ValueError(f"{value!r} must be a phone number in E.164 form, e.g. +14155550100")
+    return value
 
 
 def _agent(value: str) -> str:

@@ -10,7 +10,7 @@ from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, IllegalTransition, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.dialog.view import DialogSettings
-from voice.fulfillment.base import LookupResult
+from voice.fulfillment.base import UNVERIFIED, LookupResult, Verification
 from voice.fulfillment.demo import DemoFulfillment
 from voice.intents.loader import load_intents
 from voice.intents.matcher import Matcher
@@ -41,9 +41,12 @@ SILENCE = CallerInput(kind=InputKind.SILENCE)
 UNCLEAR = CallerInput(kind=InputKind.UNCLEAR)
 
 
-def converse(turns: list[CallerInput], **settings: object) -> tuple[CallState, list[Decision]]:
+def converse(
+    turns: list[CallerInput], *, attested: bool = False, **settings: object
+) -> tuple[CallState, list[Decision]]:
     bot = engine(**settings)
     state = CallState()
+    bot.verifier.attested(state, passed=attested)
     decisions = [bot.greet(state)]
     for turn in turns:
         decisions.append(bot.handle(state, turn, CALLER))
@@ -79,9 +82,12 @@ def test_yes_to_anything_else_asks_what() -> None:
 
 
 def test_a_second_request_after_an_answer() -> None:
-    _, decisions = converse([speech("what are your opening hours"), speech("what's my balance")])
+    turns = [speech("what are your opening hours"), speech("what's my balance")]
+    _, decisions = converse([*turns, keys("2468#")], attested=True)
     assert decisions[2].intent == "check_balance"
-    assert "forty two dollars and fifteen cents" in decisions[2].text
+    assert decisions[2].say == (prompts.ASK_PIN,)  # account data: the caller is verified first
+    assert decisions[3].intent == "check_balance"
+    assert "forty two dollars and fifteen cents" in decisions[3].text
 
 
 @pytest.mark.parametrize(
@@ -188,8 +194,14 @@ def test_dial_failure_takes_a_voicemail_then_ends() -> None:
 
 
 def test_failing_fulfillment_hands_over() -> None:
-    class Broken:
-        def lookup(self, name: str, slots: dict[str, str], caller_number: str) -> LookupResult:
+    class Broken(DemoFulfillment):
+        def lookup(
+            self,
+            name: str,
+            slots: dict[str, str],
+            caller_number: str,
+            verification: Verification = UNVERIFIED,
+        ) -> LookupResult:
             raise ConnectionError("backend down")
 
     bot = DialogEngine(INTENTS, Matcher(INTENTS), Broken(), DialogSettings())

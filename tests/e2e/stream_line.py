@@ -26,9 +26,10 @@ PUBLIC_WS = PUBLIC_URL.replace("https://", "wss://") + "/twilio/stream"
 CALLER = "+15005550006"
 
 
-def call_params(call_sid: str, from_number: str = CALLER) -> dict[str, str]:
-    """The signed ``/twilio/voice`` form Twilio posts for a new inbound call."""
-    return {
+def call_params(call_sid: str, from_number: str = CALLER, attestation: str = "") -> dict[str, str]:
+    """The signed ``/twilio/voice`` form Twilio posts for a new inbound call (``StirVerstat``
+    only when ``attestation`` is given)."""
+    params = {
         "CallSid": call_sid,
         "AccountSid": ACCOUNT_SID,
         "From": from_number,
@@ -36,6 +37,7 @@ def call_params(call_sid: str, from_number: str = CALLER) -> dict[str, str]:
         "CallStatus": "in-progress",
         "Direction": "inbound",
     }
+    return {**params, "StirVerstat": attestation} if attestation else params
 
 
 class StreamLine(RunningApp):
@@ -63,9 +65,12 @@ class StreamLine(RunningApp):
         async with self.stream(call_sid, params, token=token, **kwargs) as caller:
             yield caller
 
-    async def answer(self, call_sid: str, *, from_number: str = CALLER) -> dict[str, str]:
+    async def answer(
+        self, call_sid: str, *, from_number: str = CALLER, attestation: str = ""
+    ) -> dict[str, str]:
         """POST ``/twilio/voice`` for a new call; the ``<Stream>``'s parameters come back."""
-        response = await self.post("/twilio/voice", call_params(call_sid, from_number))
+        form = call_params(call_sid, from_number, attestation)
+        response = await self.post("/twilio/voice", form)
         assert response.status_code == 200, response.text
         stream = ET.fromstring(response.text).find("Connect/Stream")
         assert stream is not None, response.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from voice.engines import Engines
 from voice.intents.loader import load_intents
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
-from voice.simulator.script import Keys, Say, Silence, Tone
+from voice.simulator.script import Keys, Say, Silence, Step, Tone
 from voice.text import prompts
 from voice.text.normalise import normalise
 
@@ -185,12 +187,41 @@ async def test_repeated_no_match_transfers(line: Line) -> None:
     assert result.dialed == [AGENT]
 
 
-async def test_check_balance_for_a_known_caller(line: Line) -> None:
-    _, record = await line.run([Say("What's my balance?"), Say("That's all, thanks.")])
+async def test_check_balance_for_an_attested_caller_with_the_pin(line: Line) -> None:
+    """Account data only once verified: the attested number plus the PIN on the keypad.
+    The PIN is checked, never stored: the turn says ``[code]``."""
+    steps: list[Step] = [Say("What's my balance?"), Keys("2468#"), Say("That's all, thanks.")]
+    _, record = await line.run(steps)
+    assert "enter your PIN" in bot_text(record)
     assert "forty two dollars and fifteen cents" in bot_text(record)
+    assert "2468" not in json.dumps(record)
+    assert [t["text"] for t in caller_turns(record)][1] == "[code]"
+    steps_seen = [(v["factor"], v["outcome"]) for v in record["verifications"]]
+    assert steps_seen == [("attested", "passed"), ("pin", "asked"), ("pin", "passed")]
+
+
+async def test_a_spoofed_number_never_hears_the_balance(line: Line) -> None:
+    """No attestation: even the right PIN is one factor; with no text-message sender set
+    up there is no second, so a person takes over and the balance is never read."""
+    steps: list[Step] = [Say("What's my balance?")]
+    _, record = await line.run(steps, attestation="TN-Validation-Failed")
+    assert "forty two dollars" not in bot_text(record)
+    assert record["transfers"][0]["reason"] == "verification_unavailable"
+
+
+async def test_three_wrong_pins_hand_over(line: Line) -> None:
+    steps: list[Step] = [Say("What's my balance?"), *(Keys(f"{d * 4}#") for d in "123")]
+    result, record = await line.run(steps)
+    assert "forty two dollars" not in bot_text(record)
+    assert record["transfers"][0]["reason"] == "verification_failed"
+    assert result.dialed == [AGENT]
+    stored = json.dumps(record)
+    pins = ("1111", "2222", "3333")  # as whole numbers: the account SID is AC1111...
+    assert [pin for pin in pins if re.search(rf"(?<![0-9A-Z]){pin}(?![0-9])", stored)] == []
 
 
 async def test_check_balance_for_an_unknown_caller(line: Line) -> None:
+    """No account for the number: nothing to verify, the bot says so."""
     _, record = await line.run([Say("What's my balance?")], from_number="+15550001111")
     assert "I couldn't find an account linked to the number" in bot_text(record)
 
@@ -235,3 +266,17 @@ async def test_card_numbers_are_redacted_when_stored(line: Line) -> None:
     assert "1111" not in stored
     spoken = record["escalations"][0]["detail"]["summary"]["spoken"]
     assert "1111" not in spoken
+
+
+async def test_a_number_that_keeps_guessing_is_refused_the_pin(line: Line) -> None:
+    """Six wrong PINs from one number in a day, over two calls: the third call is not
+    asked for a PIN at all (with no text sender, a person takes over)."""
+    guesses: list[Step] = [Say("What's my balance?"), *(Keys(f"{d * 4}#") for d in "135")]
+    for _ in range(2):
+        _, record = await line.run(guesses)
+        assert record["transfers"][0]["reason"] == "verification_failed"
+    _, record = await line.run([Say("What's my balance?")])
+    assert "enter your PIN" not in bot_text(record)
+    assert record["transfers"][0]["reason"] == "verification_unavailable"
+    _, other = await line.run([Say("What's my balance?")], from_number="+14155550123")
+    assert "enter your PIN" in bot_text(other)  # another number is not affected

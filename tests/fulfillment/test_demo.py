@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 
+from voice.fulfillment.base import Verification
 from voice.fulfillment.demo import DemoFulfillment
+from voice.fulfillment.pins import check_pin
 from voice.text.spoken import date_words, money_words, number_words, ordinal_words
 
 
@@ -56,8 +58,21 @@ def test_order_status_and_balance_lookups() -> None:
     assert found.fields["status_sentence"].startswith("shipped with UPS")
     missing = demo.lookup("order_status", {"order_number": "99999"}, "")
     assert not missing.found and missing.fields["order_number_spoken"].startswith("nine")
-    balance = demo.lookup("account_balance", {}, "+15005550006")
+    verified = Verification.of(("attested", "pin"))
+    balance = demo.lookup("account_balance", {}, "+15005550006", verified)
     assert balance.fields["balance_spoken"] == "forty two dollars and fifteen cents"
-    assert not demo.lookup("account_balance", {}, "+10000000000").found
+    assert not demo.lookup("account_balance", {}, "+10000000000", verified).found
+    with pytest.raises(PermissionError):
+        demo.lookup("account_balance", {}, "+15005550006", Verification.of(("attested",)))
+
+
+def test_demo_accounts_offer_a_pin_hash_and_their_own_number() -> None:
+    demo = DemoFulfillment()
+    credentials = demo.credentials("+15005550006")
+    assert credentials is not None and credentials.pin_hash is not None
+    assert check_pin("2468", credentials.pin_hash)
+    assert not check_pin("2469", credentials.pin_hash)
+    assert credentials.sms_number == "+15005550006"
+    assert demo.credentials("+10000000000") is None
     with pytest.raises(KeyError):
         demo.lookup("weather", {}, "")

@@ -11,8 +11,16 @@ import pytest
 
 from tests.fulfillment.endpoint import ORDER_FOUND, SLOW_S, Endpoint, refused_url
 from voice.errors import LookupFailed
-from voice.fulfillment.base import CALL_SID, FailureKind, LookupFailure, LookupResult
+from voice.fulfillment.base import (
+    CALL_SID,
+    Credentials,
+    FailureKind,
+    LookupFailure,
+    LookupResult,
+    Verification,
+)
 from voice.fulfillment.http import HttpFulfillment
+from voice.fulfillment.pins import hash_pin
 from voice.handoff.webhook import verify
 from voice.metrics import Metrics
 
@@ -54,11 +62,12 @@ async def test_answer_fills_the_fields_and_the_request_carries_slots_and_caller(
     path, headers, body = endpoint.requests[-1]
     assert path == "/ok/order_status"
     assert endpoint.body() == {
-        "version": 1,
+        "version": 2,
         "lookup": "order_status",
         "slots": {"order_number": "45712"},
         "caller": {"number": CALLER},
         "call_sid": "CA123",
+        "verification": {"level": "caller_id", "factors": []},
     }
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Voice-Lookup"] == "order_status"
@@ -239,3 +248,33 @@ async def test_metrics_count_lookups_by_outcome(
         "voice_fulfillment_lookup_seconds_count", {"lookup": "order_status"}
     )
     assert observed == 4
+
+
+async def test_the_request_says_how_far_the_caller_was_verified_and_answers_never_cross_levels(
+    endpoint: Endpoint, client: httpx.AsyncClient
+) -> None:
+    http = backend(client, f"{endpoint.url}/ok/")
+    verified = Verification.of(("attested", "pin"))
+    await http.fetch("order_status", SLOTS, CALLER, call_sid="CA9", verification=verified)
+    assert endpoint.body()["verification"] == {"level": "verified", "factors": ["attested", "pin"]}
+    before = len(endpoint.requests)
+    await http.fetch("order_status", SLOTS, CALLER, call_sid="CA9")  # unverified: asked anew
+    assert len(endpoint.requests) == before + 1
+
+
+async def test_credentials_come_from_the_credentials_lookup(
+    endpoint: Endpoint, client: httpx.AsyncClient
+) -> None:
+    stored = hash_pin("2468", iterations=1_000)
+    endpoint.answers["creds"] = {"found": True, "pin_hash": stored, "sms_number": CALLER}
+    endpoint.answers["nocreds"] = {"found": False}
+    endpoint.answers["badcreds"] = {"found": True, "sms_number": "call me maybe"}
+    got: list[Credentials | str | None] = []
+    for mode in ("creds", "nocreds", "badcreds"):
+        http = backend(client, f"{endpoint.url}/{mode}")
+        try:
+            got.append(await asyncio.to_thread(http.credentials, CALLER))
+        except LookupFailed as exc:
+            got.append(exc.kind)
+    assert got == [Credentials(pin_hash=stored, sms_number=CALLER), None, "bad_shape"]
+    assert endpoint.requests[-1][0] == "/badcreds/credentials"

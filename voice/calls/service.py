@@ -12,22 +12,29 @@ import asyncio
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
+from voice.calls.audit import (
+    TextMessages,
+    audit_handover,
+    identity_at_greeting,
+    verification_steps,
+)
 from voice.calls.speaker import Speaker, SpokenReply
 from voice.dialog.engine import DialogEngine
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
+from voice.dialog.verification import ATTESTED
 from voice.errors import CallUnderway, RecordingUnavailable, SpeechError
 from voice.fulfillment.base import CALL_SID
-from voice.handoff.summary import build_summary
 from voice.handoff.webhook import Notifier
 from voice.speech.codecs import read_wav
 from voice.speech.stt import SpeechToText, Transcript
 from voice.store.aio import AsyncStore
-from voice.text.redaction import redact
+from voice.text.redaction import redact, redact_secret
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,7 @@ class CallService:
         speaker: Speaker,
         fetcher: Recordings,
         notifier: Notifier | None = None,
+        texts: TextMessages | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
@@ -83,6 +91,7 @@ class CallService:
         self.speaker = speaker
         self.fetcher = fetcher
         self.notifier = notifier
+        self.texts = texts
         self._dialog = ThreadPoolExecutor(DIALOG_THREADS, thread_name_prefix="dialog")
 
     async def start(
@@ -94,6 +103,7 @@ class CallService:
         to_number: str,
         direction: str,
         status: str,
+        attestation: str = "",
     ) -> SpokenReply:
         started = time.perf_counter()
         decision = await self.greet(
@@ -103,6 +113,7 @@ class CallService:
             to_number=to_number,
             direction=direction,
             status=status,
+            attestation=attestation,
         )
         return await self.speak(call_sid, decision, started=started)
 
@@ -115,9 +126,12 @@ class CallService:
         to_number: str,
         direction: str,
         status: str,
+        attestation: str | None = None,
     ) -> Decision:
         """Open the call in the store and decide the greeting (not spoken yet).
 
+        ``attestation`` is the webhook's ``StirVerstat`` (recorded here); None: already
+        recorded by ``record_attestation`` when the call was opened (a live stream).
         ``CallUnderway`` when the call had already moved past its greeting or ended (a
         replayed webhook): its state is never reset."""
         created = await self.store.open_call(
@@ -137,9 +151,21 @@ class CallService:
             )
             raise CallUnderway(call_sid)
         state = CallState()
+        if attestation is not None:
+            await self.record_attestation(call_sid, attestation)
+        await identity_at_greeting(self.store, self.engine, call_sid, state, from_number)
         decision = self.engine.greet(state)
         await self._commit(call_sid, state, decision)
         return decision
+
+    async def record_attestation(self, call_sid: str, attestation: str) -> None:
+        """Audit the carrier's verdict on the calling number; only ``A`` is a factor."""
+        await self.store.add_verification(
+            call_sid,
+            factor="attested",
+            outcome="passed" if attestation == ATTESTED else "failed",
+            detail=attestation or "none",
+        )
 
     async def turn(self, turn: CallerTurn) -> SpokenReply:
         """Decide on a caller turn, then synthesize the whole reply (webhook mode)."""
@@ -150,6 +176,7 @@ class CallService:
     async def decide(self, turn: CallerTurn) -> Decision:
         """Hear (if needed) and decide; store the caller turn, state and any transfer."""
         state = await self._state(turn.call_sid)
+        secret = state.phase == Phase.VERIFYING  # a PIN or code: its digits are never kept
         timings: dict[str, float] = {}
         if turn.digits:
             heard_input = CallerInput(kind=InputKind.DTMF, digits=turn.digits, confidence=1.0)
@@ -175,11 +202,24 @@ class CallService:
                 turn.call_sid,
                 speaker="caller",
                 kind=kind.value,
-                text=redact(text),
+                text=redact_secret(text) if secret else redact(text),
                 intent=decision.intent if decision else None,
                 confidence=confidence,
                 timings=timings,
                 recording_url=turn.recording_url or None,
+            )
+        if decision.details.get("verification"):
+            decision = await verification_steps(
+                self.store,
+                self.engine,
+                self.texts,
+                turn.call_sid,
+                state,
+                decision,
+                turn.caller,
+                lambda state, caller: self.run(
+                    turn.call_sid, self.engine.code_not_sent, state, caller
+                ),
             )
         await self._commit(turn.call_sid, state, decision, caller=turn.caller)
         return decision
@@ -201,9 +241,13 @@ class CallService:
         await self._commit(call_sid, state, decision)
         return decision
 
-    async def expecting_slot(self, call_sid: str) -> bool:
-        """True while the dialog waits for a slot value (keys then start a number)."""
-        return (await self._state(call_sid)).phase == Phase.COLLECTING_SLOT
+    async def expecting_keys(self, call_sid: str) -> str | None:
+        """What keys pressed now start: ``"slot"`` (a slot value), ``"code"`` (a PIN or a
+        one-time code, where 0 is a digit too), or None."""
+        phase = (await self._state(call_sid)).phase
+        if phase == Phase.COLLECTING_SLOT:
+            return "slot"
+        return "code" if phase == Phase.VERIFYING else None
 
     async def hear(self, call_sid: str, recording_url: str) -> Heard:
         """Download and transcribe one recording; failures become ``Heard.error``."""
@@ -280,12 +324,14 @@ class CallService:
         self, call_sid: str, state: CallState, heard: CallerInput, caller: Caller
     ) -> Decision:
         """``engine.handle`` in a dialog thread, with ``CALL_SID`` set for lookups."""
+        return await self.run(call_sid, self.engine.handle, state, heard, caller)
+
+    async def run(self, call_sid: str, step: Callable[..., Decision], *args: Any) -> Decision:
+        """A dialog entry point in a dialog thread, with ``CALL_SID`` set for lookups."""
         context = contextvars.copy_context()
         context.run(CALL_SID.set, call_sid)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._dialog, context.run, self.engine.handle, state, heard, caller
-        )
+        return await loop.run_in_executor(self._dialog, context.run, step, *args)
 
     async def close(self) -> None:
         """Let the dialog threads go (a turn in progress finishes on its own)."""
@@ -329,45 +375,9 @@ class CallService:
         transfer_id = await self.store.add_transfer(call_sid, reason=decision.reason, target=target)
         if decision.action is Action.VOICEMAIL:
             await self.store.update_transfer(transfer_id, status="voicemail")
-        await self._audit(call_sid, state, decision, caller)
-
-    async def _audit(
-        self, call_sid: str, state: CallState, decision: Decision, caller: Caller | None
-    ) -> None:
-        """Store the hand-over decision with its reason and the summary for the agent."""
-        assert decision.reason is not None
-        call = await self.store.get_call(call_sid)
-        number = caller.number if caller and caller.number else (call or {}).get("from") or ""
-        priority = decision.priority or "normal"
-        summary = build_summary(
-            caller_number=number,
-            reason=decision.reason,
-            priority=priority,
-            state=state,
-            turns=(call or {}).get("turns", []),
-            sentiment=state.sentiment,
-            evidence=redact(decision.evidence),
-            handover_intents=self.engine.policy.spec.caller_request.intents,
-            feelings=state.feelings,
+        await audit_handover(
+            self.store, self.engine, self.notifier, call_sid, state, decision, caller
         )
-        outcome = decision.details.get("outcome", decision.action.value)
-        await self.store.add_escalation(
-            call_sid,
-            reason=decision.reason,
-            priority=priority,
-            outcome=outcome,
-            evidence=redact(decision.evidence),
-            detail={"summary": summary, **_lookup_detail(decision)},
-        )
-        if self.notifier is not None:
-            payload = {
-                "reason": decision.reason,
-                "priority": priority,
-                "outcome": outcome,
-                "caller": number,
-                "summary": summary,
-            }
-            await self.notifier.notify(call_sid, "handoff", payload)
 
 
 def _to_input(heard: Heard) -> CallerInput:
@@ -379,13 +389,6 @@ def _to_input(heard: Heard) -> CallerInput:
     return CallerInput(
         kind=InputKind.SPEECH, text=transcript.text.strip(), confidence=transcript.confidence
     )
-
-
-def _lookup_detail(decision: Decision) -> dict[str, str]:
-    """What a lookup behind a hand-over did (name, outcome, ms), for the audit record."""
-    return {
-        k: v for k, v in decision.details.items() if k in ("lookup", "lookup_outcome", "lookup_ms")
-    }
 
 
 def _ms(since: float) -> float:

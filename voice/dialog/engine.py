@@ -11,7 +11,9 @@ from voice.dialog import answers
 from voice.dialog.handover import hand_over
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
-from voice.dialog.view import DialogSettings, View
+from voice.dialog.verification import Verifier
+from voice.dialog.verifying import VerifyingTurns
+from voice.dialog.view import DialogSettings, FollowsLive, View
 from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.handoff.escalation import EscalationPolicy
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 FEELINGS_KEPT = 10  # the feelings of the last turns, kept in the call state
 
 
-class DialogEngine:
+class DialogEngine(FollowsLive, VerifyingTurns):
     """Decides what to say and do next. Mutates the ``CallState`` it is given.
 
     With ``live``, every entry point first takes up the live active set (intents, matcher,
@@ -48,9 +50,11 @@ class DialogEngine:
         policy: EscalationPolicy | None = None,
         *,
         live: LiveIntents | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self.fulfillment = fulfillment
         self.live = live
+        self.verifier = verifier or Verifier()
         self._base = View(
             intents=intents,
             matcher=matcher,
@@ -63,48 +67,24 @@ class DialogEngine:
 
     @classmethod
     def following(
-        cls, live: LiveIntents, fulfillment: Fulfillment, settings: DialogSettings
+        cls,
+        live: LiveIntents,
+        fulfillment: Fulfillment,
+        settings: DialogSettings,
+        verifier: Verifier | None = None,
     ) -> DialogEngine:
         """An engine that takes up ``live``'s active set at every turn; the failure limits
         in ``settings`` are replaced by those of the active policy."""
         active = live.active
         return cls(
-            active.intents, active.matcher, fulfillment, settings, active.escalation, live=live
+            active.intents,
+            active.matcher,
+            fulfillment,
+            settings,
+            active.escalation,
+            live=live,
+            verifier=verifier,
         )
-
-    @property
-    def _view(self) -> View:
-        view: View = getattr(self._local, "view", self._base)
-        return view
-
-    @property
-    def intents(self) -> IntentSet:
-        return self._view.intents
-
-    @property
-    def matcher(self) -> Matcher:
-        return self._view.matcher
-
-    @property
-    def policy(self) -> EscalationPolicy:
-        return self._view.policy
-
-    @property
-    def settings(self) -> DialogSettings:
-        return self._view.settings
-
-    @property
-    def _descriptions(self) -> list[str]:
-        return self._view.descriptions
-
-    def _refresh(self) -> None:
-        """Take up the live active set, for this thread, if it changed since its last turn."""
-        if self.live is None:
-            return
-        active = self.live.active
-        if self._view.active is active:
-            return
-        self._local.view = View.of(active, self._base.settings)
 
     def _drop_stale_question(self, state: CallState) -> None:
         """A call waiting for a slot of an intent (or slot) that a reload removed: forget
@@ -191,6 +171,13 @@ class DialogEngine:
     def _on_keys(self, state: CallState, digits: str, caller: Caller) -> Decision:
         digits = digits.strip()
         key = self.policy.keypad
+        if state.phase == Phase.VERIFYING:
+            code = digits.rstrip("#")
+            if code == key:
+                return self.escalate(state, "keypad_0")
+            if not code:
+                return self._code_again(state)
+            return self._verify(state, caller, code)
         if state.phase == Phase.COLLECTING_SLOT and digits.rstrip("#") not in ("", key):
             return self._on_slot_value(state, digits.rstrip("#"), caller, from_keypad=True)
         if digits.startswith(key):
@@ -201,6 +188,11 @@ class DialogEngine:
         state.silences += 1
         if state.silences >= self.settings.max_silences:
             return self.escalate(state, "repeated_silence")
+        if state.phase == Phase.VERIFYING:
+            asked = state.verification.get("asking")
+            return Decision(
+                say=(prompts.STILL_THERE, prompts.CODE_AGAIN), action=Action.LISTEN, expecting=asked
+            )
         slot = self._pending_slot(state)
         if slot is not None:
             return Decision(
@@ -218,7 +210,7 @@ class DialogEngine:
         return Decision(
             say=(prompts.UNCLEAR,),
             action=Action.LISTEN,
-            expecting=slot.name if slot else None,
+            expecting=slot.name if slot else state.verification.get("asking"),
             understood=False,
         )
 
@@ -251,6 +243,8 @@ class DialogEngine:
         return decision
 
     def _on_words(self, state: CallState, text: str, caller: Caller) -> Decision:
+        if state.phase == Phase.VERIFYING:
+            return self._on_verifying(state, text, caller)
         match = self.matcher.match(text)
         if state.phase == Phase.COLLECTING_SLOT:
             if extract_order_number(text) is None:
@@ -342,6 +336,12 @@ class DialogEngine:
         )
 
     def _answer(self, state: CallState, spec: IntentSpec, caller: Caller) -> Decision:
+        verification = self.verifier.verification(state, caller)
+        if not verification.meets(spec.needs):
+            state.pending_intent = spec.name  # answered once the caller is verified
+            return self._step(
+                state, caller, lambda: self.verifier.begin(*self._verifying(state, caller))
+            )
         fields: dict[str, str] = {}
         found = True
         said: str | None = None  # the backend's own sentence, instead of the template
@@ -349,7 +349,9 @@ class DialogEngine:
         if spec.fulfillment:
             t0 = time.perf_counter()
             try:
-                result = self.fulfillment.lookup(spec.fulfillment, dict(state.slots), caller.number)
+                result = self.fulfillment.lookup(
+                    spec.fulfillment, dict(state.slots), caller.number, verification
+                )
             except LookupFailed as exc:  # the backend's failure, already typed and logged
                 log.warning("fulfillment %s failed: %s", spec.fulfillment, exc)
                 return self._lookup_failed(state, answers.looked(spec.fulfillment, exc.kind, t0))

@@ -15,6 +15,7 @@ class Phase(StrEnum):
     GREETING = "greeting"
     LISTENING = "listening"
     COLLECTING_SLOT = "collecting_slot"
+    VERIFYING = "verifying"  # asked for a PIN or a one-time code before answering
     ANYTHING_ELSE = "anything_else"
     TRANSFERRING = "transferring"
     VOICEMAIL = "voicemail"
@@ -28,6 +29,7 @@ _ALLOWED: dict[Phase, frozenset[Phase]] = {
         {
             Phase.LISTENING,
             Phase.COLLECTING_SLOT,
+            Phase.VERIFYING,
             Phase.ANYTHING_ELSE,
             Phase.TRANSFERRING,
             Phase.VOICEMAIL,
@@ -37,6 +39,7 @@ _ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.COLLECTING_SLOT: frozenset(
         {
             Phase.COLLECTING_SLOT,
+            Phase.VERIFYING,
             Phase.LISTENING,
             Phase.ANYTHING_ELSE,
             Phase.TRANSFERRING,
@@ -49,6 +52,18 @@ _ALLOWED: dict[Phase, frozenset[Phase]] = {
             Phase.ANYTHING_ELSE,
             Phase.LISTENING,
             Phase.COLLECTING_SLOT,
+            Phase.VERIFYING,
+            Phase.TRANSFERRING,
+            Phase.VOICEMAIL,
+            Phase.ENDED,
+        }
+    ),
+    Phase.VERIFYING: frozenset(
+        {
+            Phase.VERIFYING,
+            Phase.LISTENING,
+            Phase.COLLECTING_SLOT,
+            Phase.ANYTHING_ELSE,
             Phase.TRANSFERRING,
             Phase.VOICEMAIL,
             Phase.ENDED,
@@ -79,6 +94,9 @@ class CallState:
     sentiment: list[float] = field(default_factory=list)  # frustration trend after each turn
     feelings: list[dict[str, Any]] = field(default_factory=list)  # Feeling.to_dict, per turn
     person_offered: bool = False  # an upset caller was told they can ask for a person
+    # Who the caller proved to be (``voice.dialog.verification``): factors passed with their
+    # times, the factor asked for, failed tries, a one-time code's keyed hash. Never digits.
+    verification: dict[str, Any] = field(default_factory=dict)
 
     def move_to(self, phase: Phase) -> None:
         if phase not in _ALLOWED[self.phase]:
@@ -106,4 +124,5 @@ class CallState:
             sentiment=[float(x) for x in data.get("sentiment", [])],
             feelings=[dict(f) for f in data.get("feelings", [])],
             person_offered=bool(data.get("person_offered", False)),
+            verification=dict(data.get("verification", {})),
         )

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 
 from voice.dialog import answers
 from voice.handoff.escalation import EscalationPolicy
 from voice.intents.loader import IntentSet
 from voice.intents.matcher import Matcher
-from voice.pack.live import ActiveSet
+from voice.pack.live import ActiveSet, LiveIntents
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,46 @@ class View:
             descriptions=answers.descriptions(active.intents),
             active=active,
         )
+
+
+class FollowsLive:
+    """The view the dialog engine decides a turn with: its own set, or with ``live`` the
+    live active set, taken up per thread at each entry point (``_refresh``)."""
+
+    live: LiveIntents | None
+    _base: View
+    _local: threading.local
+
+    @property
+    def _view(self) -> View:
+        view: View = getattr(self._local, "view", self._base)
+        return view
+
+    @property
+    def intents(self) -> IntentSet:
+        return self._view.intents
+
+    @property
+    def matcher(self) -> Matcher:
+        return self._view.matcher
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        return self._view.policy
+
+    @property
+    def settings(self) -> DialogSettings:
+        return self._view.settings
+
+    @property
+    def _descriptions(self) -> list[str]:
+        return self._view.descriptions
+
+    def _refresh(self) -> None:
+        """Take up the live active set, for this thread, if it changed since its last turn."""
+        if self.live is None:
+            return
+        active = self.live.active
+        if self._view.active is active:
+            return
+        self._local.view = View.of(active, self._base.settings)

@@ -5,11 +5,53 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Literal, Protocol
+
+from voice.intents.schema import Requires
 
 # The call a lookup is made for, set by the call service around each dialog turn so a
 # backend can pass it on (for correlation only; lookups must not depend on it).
 CALL_SID: ContextVar[str | None] = ContextVar("fulfillment_call_sid", default=None)
+
+
+Factor = Literal["attested", "pin", "sms_code"]
+"""How a caller showed who they are: a calling number the carrier attested (SHAKEN/STIR
+``A``), the account's PIN on the keypad (or spoken), a one-time code sent by text message
+to the number on file."""
+
+FACTORS_FOR_VERIFIED: Final = 2  # two different factors make a caller verified
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a lookup is told about the caller: the level reached and the factors behind
+    it. ``none``: nothing known; ``caller_id``: the calling number, unproven; ``verified``:
+    two factors passed on this call."""
+
+    level: Requires = "caller_id"
+    factors: tuple[Factor, ...] = ()
+
+    @classmethod
+    def of(cls, factors: tuple[Factor, ...]) -> Verification:
+        level: Requires = "verified" if len(set(factors)) >= FACTORS_FOR_VERIFIED else "caller_id"
+        return cls(level=level, factors=factors)
+
+    def meets(self, needed: Requires) -> bool:
+        order = ("none", "caller_id", "verified")
+        return order.index(self.level) >= order.index(needed)
+
+
+UNVERIFIED: Final = Verification()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the account on file offers to verify a caller: a PIN hash (``voice.fulfillment.
+    pins`` format; the PIN itself never leaves the backend) and the number a one-time code
+    may be texted to. ``None`` from ``Fulfillment.credentials``: no account for the number."""
+
+    pin_hash: str | None = None
+    sms_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +91,21 @@ class LookupFailure:
 
 
 class Fulfillment(Protocol):
-    def lookup(self, name: str, slots: dict[str, str], caller_number: str) -> LookupResult:
+    def lookup(
+        self,
+        name: str,
+        slots: dict[str, str],
+        caller_number: str,
+        verification: Verification = UNVERIFIED,
+    ) -> LookupResult:
         """Run the lookup ``name`` (e.g. ``order_status``); raise ``KeyError`` if unknown,
         ``LookupFailed`` when the backend cannot answer. May block for up to the backend's
-        timeout, so the call service runs the dialog in a worker thread."""
+        timeout, so the call service runs the dialog in a worker thread. ``verification``
+        is how far the caller was verified; the dialog asks only what the intent
+        ``requires``, and a backend may refuse on its own as well."""
+        ...
+
+    def credentials(self, caller_number: str) -> Credentials | None:
+        """How the caller of ``caller_number`` can be verified; None: no account. Raises
+        ``LookupFailed`` like ``lookup``."""
         ...

@@ -1,4 +1,8 @@
-"""Bundled demo data (orders and account balances) behind the Fulfillment interface."""
+"""Bundled demo data (orders and account balances) behind the Fulfillment interface.
+
+Demo PINs (the file keeps only their hashes): +15005550006 2468, +14155550123 1357,
++442071838750 8024. A code by text goes to the account's own number.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from voice.fulfillment.base import LookupResult
+from voice.fulfillment.base import UNVERIFIED, Credentials, LookupResult, Verification
 from voice.text.spoken import date_words, money_words, speak_digits
 
 
@@ -21,12 +25,29 @@ class DemoFulfillment:
         self._orders: dict[str, dict[str, Any]] = data.get("orders", {})
         self._accounts: dict[str, dict[str, Any]] = data.get("accounts", {})
 
-    def lookup(self, name: str, slots: dict[str, str], caller_number: str) -> LookupResult:
+    def lookup(
+        self,
+        name: str,
+        slots: dict[str, str],
+        caller_number: str,
+        verification: Verification = UNVERIFIED,
+    ) -> LookupResult:
         if name == "order_status":
             return self._order_status(slots.get("order_number", ""))
         if name == "account_balance":
+            # The dialog asks only for a verified caller; a backend checks again anyway.
+            if not verification.meets("verified"):
+                raise PermissionError("account_balance needs a verified caller")
             return self._account_balance(caller_number)
         raise KeyError(f"unknown fulfillment {name!r}; known: order_status, account_balance")
+
+    def credentials(self, caller_number: str) -> Credentials | None:
+        account = self._accounts.get(caller_number)
+        if account is None:
+            return None
+        return Credentials(
+            pin_hash=account.get("pin_hash"), sms_number=account.get("mobile", caller_number)
+        )
 
     def _order_status(self, number: str) -> LookupResult:
         spoken = {"order_number_spoken": speak_digits(number)}

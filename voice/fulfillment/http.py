@@ -25,15 +25,30 @@ import httpx
 
 from voice import __version__
 from voice.errors import LookupFailed
-from voice.fulfillment.base import CALL_SID, FailureKind, LookupFailure, LookupResult
-from voice.fulfillment.contract import MAX_BODY_BYTES, ContractError, parse_answer, request_body
+from voice.fulfillment.base import (
+    CALL_SID,
+    UNVERIFIED,
+    Credentials,
+    FailureKind,
+    LookupFailure,
+    LookupResult,
+    Verification,
+)
+from voice.fulfillment.contract import (
+    CREDENTIALS,
+    MAX_BODY_BYTES,
+    ContractError,
+    credentials_of,
+    parse_answer,
+    request_body,
+)
 from voice.handoff.webhook import sign
 from voice.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 REUSE_S: Final = 20.0
-_Key = tuple[str, tuple[tuple[str, str], ...], str, str | None]
+_Key = tuple[str, tuple[tuple[str, str], ...], str, str | None, Verification]
 Outcome = LookupResult | LookupFailure
 
 
@@ -68,7 +83,13 @@ class HttpFulfillment:
 
     # -- the Fulfillment interface (called from the dialog's worker thread) ---------------
 
-    def lookup(self, name: str, slots: dict[str, str], caller_number: str) -> LookupResult:
+    def lookup(
+        self,
+        name: str,
+        slots: dict[str, str],
+        caller_number: str,
+        verification: Verification = UNVERIFIED,
+    ) -> LookupResult:
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -77,7 +98,8 @@ class HttpFulfillment:
             raise RuntimeError("HttpFulfillment.lookup blocks: call it from a worker thread")
         call_sid = CALL_SID.get()
         future = asyncio.run_coroutine_threadsafe(
-            self.fetch(name, slots, caller_number, call_sid=call_sid), self.loop
+            self.fetch(name, slots, caller_number, call_sid=call_sid, verification=verification),
+            self.loop,
         )
         try:
             outcome = future.result(timeout=self.timeout_s + 1.0)  # fetch ends by itself
@@ -88,6 +110,10 @@ class HttpFulfillment:
             raise LookupFailed(outcome.kind.value, outcome.detail)
         return outcome
 
+    def credentials(self, caller_number: str) -> Credentials | None:
+        """The ``credentials`` lookup of contract version 2."""
+        return credentials_of(self.lookup(CREDENTIALS, {}, caller_number))
+
     # -- async ------------------------------------------------------------------------------
 
     async def fetch(
@@ -97,14 +123,17 @@ class HttpFulfillment:
         caller_number: str,
         *,
         call_sid: str | None = None,
+        verification: Verification = UNVERIFIED,
     ) -> Outcome:
-        """Ask the endpoint (or share a recent or pending answer); never raises."""
-        key: _Key = (name, tuple(sorted(slots.items())), caller_number, call_sid)
+        """Ask the endpoint (or share a recent or pending answer: never across levels of
+        verification); never raises."""
+        key: _Key = (name, tuple(sorted(slots.items())), caller_number, call_sid, verification)
         now = time.monotonic()
         self._forget(now)
         entry = self._recent.get(key)
         if entry is None:
-            task = asyncio.create_task(self._request(name, slots, caller_number, call_sid))
+            request = self._request(name, slots, caller_number, call_sid, verification)
+            task = asyncio.create_task(request)
             entry = self._recent[key] = (now, task)
         return await asyncio.shield(entry[1])
 
@@ -119,9 +148,14 @@ class HttpFulfillment:
                 del self._recent[key]
 
     async def _request(
-        self, name: str, slots: dict[str, str], caller_number: str, call_sid: str | None
+        self,
+        name: str,
+        slots: dict[str, str],
+        caller_number: str,
+        call_sid: str | None,
+        verification: Verification,
     ) -> Outcome:
-        body = request_body(name, slots, caller_number, call_sid)
+        body = request_body(name, slots, caller_number, call_sid, verification)
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",

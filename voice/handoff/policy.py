@@ -81,6 +81,17 @@ class FailureSpec(_Strict):
     slot_attempts: int = Field(2, ge=1, le=10)
 
 
+class VerificationSpec(_Strict):
+    """How callers prove who they are before an intent that ``requires: verified``."""
+
+    attempts: int = Field(3, ge=1, le=10)  # wrong PINs or codes before a person takes over
+    text_code: bool = True  # offer a one-time code by text message to the number on file
+    code_minutes: int = Field(5, ge=1, le=30)  # how long a texted code stays good
+    # Wrong PINs or codes from one number within a day (all its calls) before the PIN is
+    # no longer offered to it: a caller can't guess on by calling again.
+    daily_failures: int = Field(6, ge=1, le=100)
+
+
 class HoursSpec(_Strict):
     timezone: str
     open: dict[str, str]
@@ -105,5 +116,6 @@ class PolicySpec(_Strict):
     sensitive_topics: list[TopicSpec] = Field(default_factory=list)
     topic_meaning: TopicMeaningSpec = Field(default_factory=TopicMeaningSpec)
     failures: FailureSpec = Field(default_factory=FailureSpec)
+    verification: VerificationSpec = Field(default_factory=VerificationSpec)
     hours: HoursSpec | None = None  # none: people answer at any hour
     priorities: dict[str, Priority] = Field(default_factory=dict)  # reason -> priority

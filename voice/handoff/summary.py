@@ -79,6 +79,7 @@ def build_summary(
     evidence: str = "",
     handover_intents: Sequence[str] = (),
     feelings: Sequence[Mapping[str, Any]] = (),
+    verification: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``evidence``: the (redacted) words that triggered the hand-over, quoted for the agent
     and not counted as a failed attempt. ``handover_intents`` (asking for a person) are not
@@ -97,6 +98,7 @@ def build_summary(
         and t["kind"] in ("speech", "unclear")
         and not t.get("intent")
         and t["text"] != evidence
+        and t["text"] != "[code]"  # a PIN or code given while verifying
     ]
     trend = sentiment[-1] if sentiment else 0.0
     summary: dict[str, Any] = {
@@ -111,6 +113,7 @@ def build_summary(
         "sentiment": {"trend": round(trend, 2), "history": [round(s, 2) for s in sentiment]},
         "caller_said": evidence,
         "feeling": _feeling(feelings, intents),
+        "verified": verified_words(verification or {}),
     }
     summary["spoken"] = spoken_summary(summary)
     return summary
@@ -143,7 +146,25 @@ def spoken_summary(summary: dict[str, Any]) -> str:
         sentences.append(f"The assistant told them: {_first_sentence(summary['bot_told'][-1])}")
     if not felt and summary["sentiment"]["trend"] >= 0.5 and summary["reason"] != "frustration":
         sentences.append("They sound upset.")
-    return " ".join(sentences[:3])
+    spoken = " ".join(sentences[:3])
+    if summary.get("verified"):  # so the agent does not ask again
+        spoken += f" Verified: {summary['verified']}."
+    return spoken
+
+
+_FACTOR_WORDS = {"attested": "attested number", "pin": "PIN", "sms_code": "code by text"}
+
+
+def verified_words(verification: Mapping[str, Any]) -> str:
+    """How the caller was verified, for the agent: "PIN and attested number, 12:03 UTC" (the
+    time of the last factor); "" when not verified (two factors)."""
+    factors: Mapping[str, str] = verification.get("factors") or {}
+    if len(factors) < 2:
+        return ""
+    ordered = sorted(factors.items(), key=lambda kv: (kv[0] == "attested", kv[1]))
+    words = [_FACTOR_WORDS.get(name, name) for name, _ in ordered]
+    last = max(factors.values())
+    return f"{_join(words)}, {last[11:16]} UTC"
 
 
 def _feeling(feelings: Sequence[Mapping[str, Any]], intents: Sequence[str]) -> dict[str, Any]:

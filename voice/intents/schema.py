@@ -29,12 +29,20 @@ MIN_EXAMPLES: Final = 5
 SNAKE_CASE: Final = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 
+Requires = Literal["none", "caller_id", "verified"]
+"""What an intent needs to know of the caller before it answers: nothing; the calling
+number (caller ID, trivially spoofed: fine for what the number's owner may hear from
+anyone); or a verified caller (two factors on this call, see ``voice.dialog.verification``)."""
+
+
 @dataclass(frozen=True)
 class FulfillmentFields:
-    """The placeholders a lookup fills: when it finds a record, and when it does not."""
+    """The placeholders a lookup fills: when it finds a record, and when it does not; and
+    what its intents require by default (account data: a verified caller)."""
 
     found: frozenset[str]
     not_found: frozenset[str]
+    requires: Requires = "none"
 
 
 # Kept in step with voice/fulfillment: a new lookup or field must be added here too.
@@ -46,6 +54,7 @@ FULFILLMENTS: Final[Mapping[str, FulfillmentFields]] = {
     "account_balance": FulfillmentFields(
         found=frozenset({"balance_spoken", "due_date_spoken"}),
         not_found=frozenset(),
+        requires="verified",
     ),
 }
 
@@ -76,6 +85,18 @@ class IntentSpec(BaseModel):
     slots: list[SlotSpec] = Field(default_factory=list)
     answer: Text | None = Field(default=None, validate_default=True)
     answer_not_found: Text | None = None
+    # Unset: what the fulfillment requires (``FULFILLMENTS``), else none. An admin may set
+    # it lower than that default only on purpose: ``voice intents check`` says so.
+    requires: Requires | None = None
+
+    @property
+    def needs(self) -> Requires:
+        """What this intent requires of the caller before it answers."""
+        if self.requires is not None:
+            return self.requires
+        if self.fulfillment is not None:
+            return FULFILLMENTS[self.fulfillment].requires
+        return "none"
 
     @field_validator("examples")
     @classmethod

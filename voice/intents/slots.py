@@ -8,6 +8,8 @@ from voice.text.normalise import normalised_tokens
 
 ORDER_NUMBER_MIN_DIGITS: Final = 4
 ORDER_NUMBER_MAX_DIGITS: Final = 10
+CODE_MIN_DIGITS: Final = 3
+CODE_MAX_DIGITS: Final = 12
 
 
 def extract_order_number(text: str) -> str | None:
@@ -19,6 +21,25 @@ def extract_order_number(text: str) -> str | None:
     first run of acceptable length wins. Runs shorter than 4 digits ("2 weeks ago") or
     longer than 10 (a phone number) are not order numbers.
     """
+    return next(
+        (
+            run
+            for run in digit_runs(text)
+            if ORDER_NUMBER_MIN_DIGITS <= len(run) <= ORDER_NUMBER_MAX_DIGITS
+        ),
+        None,
+    )
+
+
+def extract_code(text: str) -> str | None:
+    """The digits of a PIN or one-time code said or keyed in ``text`` (the longest run of
+    3 to 12 digits, read as ``extract_order_number`` reads them), or None."""
+    runs = [run for run in digit_runs(text) if CODE_MIN_DIGITS <= len(run) <= CODE_MAX_DIGITS]
+    return max(runs, key=len) if runs else None
+
+
+def digit_runs(text: str) -> list[str]:
+    """The runs of digits in ``text``, spoken or written; consecutive groups join."""
     runs: list[str] = []
     current = ""
     tokens = normalised_tokens(text)
@@ -31,10 +52,7 @@ def extract_order_number(text: str) -> str | None:
             current = ""
     if current:
         runs.append(current)
-    return next(
-        (run for run in runs if ORDER_NUMBER_MIN_DIGITS <= len(run) <= ORDER_NUMBER_MAX_DIGITS),
-        None,
-    )
+    return runs
 
 
 # Whisper often writes a spoken digit as its homophone: "for 5712" for "four five seven...".

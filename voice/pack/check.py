@@ -17,7 +17,7 @@ from typing import Literal
 from voice.errors import IntentFileError
 from voice.intents.loader import NOT_INTENTS, SUFFIXES, IntentSet, load_intents
 from voice.intents.matcher import Matcher
-from voice.intents.schema import IntentSpec
+from voice.intents.schema import FULFILLMENTS, IntentSpec
 from voice.pack.policy import load_policy
 from voice.yamlfile import line_of, read_model
 
@@ -87,6 +87,9 @@ def _warnings(intents: IntentSet, make_matcher: Callable[[IntentSet], Matcher]) 
                     "wordings so callers' own phrasing matches",
                 )
             )
+        lowered = _lowered_requirement(spec)
+        if lowered:
+            findings.append(Finding("warning", f"{path}:{line_of(root, ('requires',))}", lowered))
         for index, example in enumerate(spec.examples):
             others = [e for i, e in enumerate(spec.examples) if i != index]
             held_out = IntentSet(
@@ -107,6 +110,22 @@ def _warnings(intents: IntentSet, make_matcher: Callable[[IntentSet], Matcher]) 
                     )
                 )
     return findings
+
+
+_LEVELS = ("none", "caller_id", "verified")
+
+
+def _lowered_requirement(spec: IntentSpec) -> str | None:
+    """A warning when ``requires`` is set below what the intent's lookup asks by default."""
+    if spec.requires is None or spec.fulfillment is None:
+        return None
+    default = FULFILLMENTS[spec.fulfillment].requires
+    if _LEVELS.index(spec.requires) >= _LEVELS.index(default):
+        return None
+    return (
+        f"requires: {spec.requires} is below what {spec.fulfillment!r} asks by default "
+        f"({default}): callers reach its data with less proof of who they are"
+    )
 
 
 def replace_examples(spec: IntentSpec, examples: list[str]) -> IntentSpec:

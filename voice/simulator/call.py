@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 from twilio.request_validator import RequestValidator
 
+from voice.dialog.verification import ATTESTED
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Keys, PlayFile, Say, Silence, Step, Tone
@@ -81,6 +82,7 @@ class SimulatedCall:
         agent: AgentOutcome | list[AgentOutcome] = "completed",
         queue: QueueOutcome = "bridged",
         on_exchange: Callable[[Exchange], Any] | None = None,
+        attestation: str = ATTESTED,
     ) -> None:
         self.client = client
         self.public_base_url = public_base_url.rstrip("/")
@@ -102,6 +104,8 @@ class SimulatedCall:
             "Direction": "inbound",
             "ApiVersion": "2010-04-01",
         }
+        if attestation:  # SHAKEN/STIR: most calls from US carriers' own customers are "A"
+            self.base["StirVerstat"] = attestation
 
     async def run(self, steps: list[Step]) -> CallResult:
         result = CallResult(call_sid=self.call_sid)

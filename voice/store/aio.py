@@ -114,6 +114,19 @@ class AsyncStore:
             duration_s=duration_s,
         )
 
+    async def add_verification(
+        self, call_sid: str, *, factor: str, outcome: str, detail: str = ""
+    ) -> None:
+        await asyncio.to_thread(
+            self.sync.add_verification, call_sid, factor=factor, outcome=outcome, detail=detail
+        )
+
+    async def verification_failures(self, from_number: str, *, since: datetime) -> int:
+        return await asyncio.to_thread(self.sync.verification_failures, from_number, since=since)
+
+    async def attested(self, call_sid: str) -> bool:
+        return await asyncio.to_thread(self.sync.attested, call_sid)
+
     async def add_escalation(
         self,
         call_sid: str,

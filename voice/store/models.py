@@ -190,6 +190,30 @@ class Escalation(Base):
         }
 
 
+class VerificationEvent(Base):
+    """The audit trail of caller verification: each factor asked, passed, failed or sent,
+    and the carrier's attestation of the number. Never the digits a caller gave."""
+
+    __tablename__ = "verification_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(
+        ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True
+    )
+    factor: Mapped[str]  # attested, pin, sms_code
+    outcome: Mapped[str]  # asked, passed, failed, expired, declined, sent, not_sent
+    detail: Mapped[str] = mapped_column(Text, default="")  # e.g. the StirVerstat value
+    created_at: Mapped[datetime]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "factor": self.factor,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
 class Delivery(Base):
     """One webhook notification and what became of it (pending, delivered, failed)."""
 

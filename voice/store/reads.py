@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 
 from voice.store.base import StoreBase
-from voice.store.models import Call, Delivery, Escalation, Transfer, Turn, Voicemail
+from voice.store.models import (
+    Call,
+    Delivery,
+    Escalation,
+    Transfer,
+    Turn,
+    VerificationEvent,
+    Voicemail,
+)
 
 
 class CallReads(StoreBase):
@@ -89,6 +97,11 @@ class CallReads(StoreBase):
             deliveries = s.scalars(
                 select(Delivery).where(Delivery.call_sid == call_sid).order_by(Delivery.id)
             )
+            verifications = s.scalars(
+                select(VerificationEvent)
+                .where(VerificationEvent.call_sid == call_sid)
+                .order_by(VerificationEvent.id)
+            )
             return {
                 **call.summary(),
                 "account_sid": call.account_sid,
@@ -99,6 +112,7 @@ class CallReads(StoreBase):
                 "voicemails": [voicemail.to_json() for voicemail in voicemails],
                 "escalations": [escalation.to_json() for escalation in escalations],
                 "deliveries": [delivery.to_json() for delivery in deliveries],
+                "verifications": [event.to_json() for event in verifications],
             }
 
     def caller_utterances(

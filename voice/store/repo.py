@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
@@ -25,6 +26,7 @@ from voice.store.models import (
     Transfer,
     TransferRecord,
     Turn,
+    VerificationEvent,
     Voicemail,
     WebhookReply,
     utcnow,
@@ -247,6 +249,48 @@ class Store(CallReads, StreamTickets):
             s.add(row)
             s.flush()
             return row.id
+
+    def add_verification(
+        self, call_sid: str, *, factor: str, outcome: str, detail: str = ""
+    ) -> None:
+        """Audit one verification step (never the digits the caller gave)."""
+        with self.transaction("add_verification") as s:
+            s.add(
+                VerificationEvent(
+                    call_sid=call_sid,
+                    factor=factor,
+                    outcome=outcome,
+                    detail=detail[:200],
+                    created_at=utcnow(),
+                )
+            )
+
+    def attested(self, call_sid: str) -> bool:
+        """Whether the carrier attested the call's number (``StirVerstat`` A, as recorded)."""
+        with self.transaction("attested") as s:
+            found = s.scalar(
+                select(VerificationEvent.id).where(
+                    VerificationEvent.call_sid == call_sid,
+                    VerificationEvent.factor == "attested",
+                    VerificationEvent.outcome == "passed",
+                )
+            )
+            return found is not None
+
+    def verification_failures(self, from_number: str, *, since: datetime) -> int:
+        """Wrong PINs and codes given on calls from ``from_number`` since ``since``."""
+        with self.transaction("verification_failures") as s:
+            count = s.scalar(
+                select(func.count(VerificationEvent.id))
+                .join(Call, Call.call_sid == VerificationEvent.call_sid)
+                .where(
+                    Call.from_number == from_number,
+                    VerificationEvent.factor.in_(("pin", "sms_code")),
+                    VerificationEvent.outcome.in_(("failed", "expired")),
+                    VerificationEvent.created_at >= since,
+                )
+            )
+            return int(count or 0)
 
     def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
         """A webhook notification to send (status ``pending``); returns its id."""

@@ -115,6 +115,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
                     info.call_sid,
                 )
                 return ctx.twiml.hangup()
+            await ctx.calls.record_attestation(info.call_sid, info.attestation)
             # The caller's number stays in the store: the stream is told only its ticket.
             return ctx.twiml.connect_stream({STREAM_TOKEN_PARAMETER: token})
         try:
@@ -125,6 +126,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
                 to_number=info.to_number,
                 direction=info.direction,
                 status=info.status,
+                attestation=info.attestation,
             )
         except CallUnderway:  # a replayed webhook: the call's state stays as it is
             return ctx.twiml.hangup()
@@ -145,8 +147,9 @@ async def caller_turn(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
             await ctx.calls.turn(CallerTurn(info.call_sid, caller, recording_url=recording.url))
             return ctx.twiml.empty()
         if recording.digits:
-            expecting = await ctx.calls.expecting_slot(info.call_sid)
-            if expecting and recording.digits not in ("0", "#", "*"):
+            expecting = await ctx.calls.expecting_keys(info.call_sid)
+            first_key = ("#", "*") if expecting == "code" else ("0", "#", "*")
+            if expecting and recording.digits not in first_key:
                 return ctx.twiml.collect_digits(recording.digits)
             reply = await ctx.calls.turn(CallerTurn(info.call_sid, caller, digits=recording.digits))
             return ctx.twiml.reply(reply, call_sid=info.call_sid)

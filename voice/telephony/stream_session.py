@@ -29,7 +29,7 @@ from voice.telephony.stream_reply import Replies
 from voice.telephony.stream_settings import KEY_TIMEOUT_S, StreamSettings
 from voice.telephony.stream_turn import EarlyReply, Hearing, Queued, Timed, done, loop_clock
 from voice.telephony.stream_worker import Close, TurnWorker
-from voice.text.redaction import redact
+from voice.text.redaction import redact, redact_secret
 from voice.turntaking.detector import (
     SpeechPaused,
     SpeechResumed,
@@ -323,7 +323,8 @@ class StreamSession:
         """The caller spoke briefly over the bot: a backchannel (go on) or a real turn?"""
         timed = await self.hearing.transcribe(audio)
         transcript = timed.transcript
-        said = redact(transcript.text)  # logs get no card numbers or codes either
+        # Logs get no card numbers or codes either, and no digits while a PIN is asked for.
+        said = (redact_secret if self.worker.expecting_code else redact)(transcript.text)
         log.info("call %s: over the bot: %r (%.0f ms)", self.call_sid, said, speech_ms)
         verdict = self.overlap.judged(transcript.text, speech_ms)
         if verdict is Verdict.SETTLED:
@@ -351,7 +352,8 @@ class StreamSession:
         if digit == "#":
             await self._flush_keys()
             return
-        if digit == self.calls.engine.policy.keypad and not self._keys:
+        keypad = self.calls.engine.policy.keypad
+        if digit == keypad and not self._keys and not self.worker.expecting_code:
             await self.worker.turns.put(Queued(digits=digit))
             return
         self._keys += digit

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from voice.calls.service import CallerTurn, CallService
 from voice.dialog.turns import Action, Caller, Decision
+from voice.dialog.verification import CODE_SLOTS
 from voice.errors import CallUnderway
 from voice.telephony.player import PlaybackReport, Player
 from voice.telephony.stream_reply import Replies
@@ -56,6 +57,7 @@ class TurnWorker:
         self.closing = False  # the stream ends: store, but say nothing more
         self.heard_at_hang_up: PlaybackReport | None = None  # the reply the hang-up cut
         self.expecting_slot = False  # the last reply asked for a slot value (keys collect)
+        self.expecting_code = False  # ... for a PIN or a one-time code (kept out of logs)
         self.reply_interrupted = False  # the caller talked over the last reply
         self._errors = 0
         self._silence_timer: asyncio.TimerHandle | None = None
@@ -154,6 +156,7 @@ class TurnWorker:
         heard of a "one moment" before it). ``begun``: its first sentence is already playing
         (an early answer). Then listen, or close the stream for a hand-over or goodbye."""
         self.expecting_slot = decision.expecting is not None
+        self.expecting_code = decision.expecting in CODE_SLOTS
         report = await self.replies.play(decision, timings, begun=begun)
         self.reply_interrupted = report.interrupted
         await self.replies.record(

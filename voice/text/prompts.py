@@ -27,6 +27,22 @@ STILL_THERE = "Are you still there?"
 KEY_NOT_USED = "That key isn't used here. Press 0 for a person, or just tell me what you need."
 LOOKUP_FAILED = "Sorry, I can't look that up right now."
 HOLD_ON = "One moment, let me check."  # live calls, when an answer takes a while (a lookup)
+ASK_PIN = (
+    "For your security, please enter your PIN on your keypad, then press pound. "
+    "You can also say the digits."
+)
+SENT_CODE = (
+    "I've sent a six-digit code by text message to the phone number on your account. "
+    "Please enter it on your keypad, or say it."
+)
+CODE_AGAIN = "Please enter the digits on your keypad, then press pound."
+VERIFY_WRONG = "Sorry, that doesn't match our records. Please try again."
+VERIFIED = "Thank you, you're verified."
+VERIFY_NEXT = "Thank you. One more step."
+CODE_EXPIRED = "That code has expired, so I've sent you a new one."
+CANNOT_VERIFY = "I can't confirm who you are on this call, so a person will help you with that."
+VERIFY_FAILED = "Sorry, that still doesn't match, so a person will help you with that."
+CODE_NOT_SENT = "Sorry, I couldn't send you a code just now."
 SLOT_AGAIN = "Please say the digits one at a time, or type them on your keypad and press pound."
 TECHNICAL_TROUBLE = "Sorry, I'm having a technical problem."
 RETRY = "Sorry, something went wrong on my side. Could you say that again?"
@@ -50,3 +66,11 @@ def menu(descriptions: Sequence[str]) -> str:
 
 def not_understood(descriptions: Sequence[str]) -> str:
     return "Sorry, I didn't quite get that. " + menu(descriptions)
+
+
+def code_message(company: str, code: str, minutes: int) -> str:
+    """The text message that carries a one-time code."""
+    return (
+        f"{company}: your verification code is {code}. It works once, for {minutes} "
+        "minutes. We will never ask you for it except on this call."
+    )

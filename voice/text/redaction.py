@@ -60,6 +60,7 @@ _UK_NI: Final = re.compile(r"\b[A-Z]\s?[A-Z]\s?(?:\d\s?){6}[A-D]\b")
 _IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _IBAN_MIN_DIGITS: Final = 8  # "GB29 NWBK 6016 1331 9268 19" has 16; words in capitals have none
 _WORD: Final = re.compile(r"\[(?:card|id|code|email|bank)\]|[A-Za-z0-9]+(?:'[A-Za-z]+)*")
+_HOMOPHONES: Final = frozenset({"for", "to", "too", "won", "ate", "tree", "free", "fore"})
 _RUN_GAP: Final = re.compile(r"\s*(?:[,\-\u2013]|\.(?=\s))?\s*")
 
 _NUMBER_WORDS: Final = frozenset(
@@ -118,6 +119,23 @@ def redact(text: str) -> str:
         if redacted == text:
             return text
         text = redacted
+
+
+def redact_secret(text: str) -> str:
+    """``text`` said or keyed while the caller was asked for a PIN or a one-time code: every
+    number in it (digits or number words, any length) becomes ``[code]``, the rest is
+    redacted as ``redact`` does. Homophones next to a number go too ("for [code]")."""
+    text = redact(text)
+    units = _units(text)
+    pieces: list[str] = []
+    last = 0
+    for index, unit in enumerate(units):
+        near = any(0 <= j < len(units) and units[j].digits for j in (index - 1, index + 1))
+        if unit.digits or (near and unit.word in _HOMOPHONES):
+            pieces += [text[last : unit.start], "[code]"]
+            last = unit.end
+    masked = "".join([*pieces, text[last:]])
+    return re.sub(r"\[code\](?:[\s,.\-]*\[code\])+", "[code]", masked)
 
 
 def redaction_kinds(text: str) -> list[str]:

@@ -44,6 +44,7 @@ class CallInfo:
     to_number: str
     status: str
     direction: str
+    attestation: str = ""  # StirVerstat: SHAKEN/STIR verification of the calling number
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +59,7 @@ class CallInfo:
             to_number=params.get("To", ""),
             status=params.get("CallStatus", ""),
             direction=params.get("Direction", ""),
+            attestation=params.get("StirVerstat", "").strip()[:64],
             extra=params,
         )
 
