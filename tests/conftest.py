@@ -22,6 +22,8 @@ from voice.simulator.call import AgentOutcome, CallResult, QueueOutcome, Simulat
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.recording_host import RecordingHost
 from voice.simulator.script import Step
+from voice.speech.audio import Audio
+from voice.speech.tts import TextToSpeech
 
 pytest_plugins = ["tests.pg"]  # the pg_url fixture, for every test folder
 
@@ -61,9 +63,35 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+class SessionVoice:
+    """The bot's real voice, each text synthesized once per test session.
+
+    Every test app starts by synthesizing all of its fixed prompts into its reply cache, and
+    an app with a data folder of its own (a fresh cache) would synthesize them all again,
+    about a minute of Piper each time. In production the reply cache keeps each text's audio
+    once; here the session does, so every app still warms and plays real Piper audio. A
+    failure is not kept (the next request tries again)."""
+
+    def __init__(self, inner: TextToSpeech) -> None:
+        self.inner = inner
+        self._said: dict[str, Audio] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def synthesize(self, text: str) -> Audio:
+        audio = self._said.get(text)
+        if audio is None:
+            audio = await self.inner.synthesize(text)
+            self._said[text] = audio  # shared, read-only (as Audio always is)
+        return audio
+
+
 @pytest.fixture(scope="session")
 def engines() -> Iterator[Engines]:
     loaded = load_engines(Settings(_env_file=None))
+    loaded.tts = SessionVoice(loaded.tts)
     yield loaded
     loaded.close()
 

@@ -3,19 +3,25 @@ another, sharing the development tokens the server created in its data folder.""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import pytest
 
 from tests.conftest import always_open_policy
+from voice.app import create_app
+from voice.config import DEV_SECRETS_FILE, Settings, resolve_secrets
+from voice.engines import Engines
 from voice.simulator.caller_voice import CallerVoice
 from voice.simulator.voices import VOICE_NAMES
 
@@ -90,8 +96,34 @@ def clean_env(workdir: Path, **values: str) -> dict[str, str]:
     }
 
 
+async def seed_reply_audio(env: dict[str, str], engines: Engines) -> None:
+    """The reply cache `voice serve` with ``env`` warms at start-up, made ahead in its data
+    folder by this session's real voice (tests/conftest.py ``SessionVoice``), so the server
+    does not spend most of its start synthesizing the same prompts again. The app warms a
+    scratch folder with the server's own settings; only its audio files and the audio key
+    they are named by move over. Every token is still the server's to create, and anything
+    else the server says it synthesizes itself, with its own Piper."""
+    data = Path(env["DATA_DIR"])
+    scratch = data.parent / "reply-audio-seed"
+    with mock.patch.dict(os.environ, env, clear=True):
+        settings = Settings(_env_file=None, data_dir=scratch)
+    app = create_app(settings, engines=engines)
+    async with app.router.lifespan_context(app):
+        pass
+    _move_reply_audio(settings, data)
+
+
+def _move_reply_audio(seeded: Settings, data: Path) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(seeded.data_dir / "audio-cache", data / "audio-cache")
+    key = resolve_secrets(seeded).audio_key.hex()
+    (data / DEV_SECRETS_FILE).write_text(json.dumps({"audio_key": key}))
+    shutil.rmtree(seeded.data_dir)
+
+
 @pytest.fixture(scope="module")
-def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
+async def server(env: dict[str, str], workdir: Path, engines: Engines) -> AsyncIterator[str]:
+    await seed_reply_audio(env, engines)
     with running_server(env, workdir) as url:
         yield url
 
@@ -121,6 +153,8 @@ def test_serve_announces_its_development_tokens(server: str, workdir: Path) -> N
     log = (workdir / "serve.log").read_text()
     assert "development tokens in use" in log
     assert (workdir / "data" / "dev-secrets.json").is_file()
+    stored = json.loads((workdir / "data" / "dev-secrets.json").read_text())
+    assert {"twilio_auth_token", "admin_token"} <= set(stored)  # the server's own tokens
 
 
 def test_call_prints_each_turn(server: str, env: dict[str, str], workdir: Path) -> None:

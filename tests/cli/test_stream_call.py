@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_commands import clean_env, running_server, voice
+from tests.cli.test_commands import clean_env, running_server, seed_reply_audio, voice
+from voice.engines import Engines
 from voice.simulator.voices import available, why_unavailable
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+async def live(
+    tmp_path_factory: pytest.TempPathFactory, engines: Engines
+) -> AsyncIterator[tuple[str, dict[str, str], Path]]:
     workdir = tmp_path_factory.mktemp("cli-stream")
     env = clean_env(workdir, AGENT_NUMBER="+14155550100")
+    await seed_reply_audio(env, engines)
     with running_server(env, workdir) as url:
         yield url, env, workdir
 
