@@ -34,7 +34,6 @@ from voice.dialog.turns import Caller
 from voice.fulfillment.base import Credentials, Factor, Fulfillment, Verification
 from voice.fulfillment.pins import check_pin
 from voice.handoff.policy import VerificationSpec
-from voice.intents.slots import extract_code
 from voice.text import prompts
 
 ATTESTED: Final = "TN-Validation-Passed-A"
@@ -242,20 +241,9 @@ class Verifier:
         return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
 
 
-def code_in(text: str) -> str | None:
-    """The digits of a PIN or code in what the caller said or keyed."""
-    return extract_code(text)
-
-
 def declines(text: str) -> bool:
     """The caller says they do not have, know or get what was asked for."""
     return _DECLINES.search(text) is not None
-
-
-def asking(state: CallState) -> str | None:
-    """The factor the caller was asked for, if any."""
-    value = state.verification.get("asking")
-    return str(value) if value else None
 
 
 def _factors(state: CallState) -> dict[str, str]:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from voice.dialog import answers
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, Decision
-from voice.dialog.verification import Ask, HandOver, Passed, Step, Verifier, code_in, declines
+from voice.dialog.verification import Ask, HandOver, Passed, Step, Verifier, declines
 from voice.errors import LookupFailed
 from voice.fulfillment.base import Fulfillment
 from voice.intents.replies import yes_or_no
+from voice.intents.slots import extract_code
 from voice.text import prompts
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class VerifyingTurns:
     def _on_verifying(self, state: CallState, text: str, caller: Caller) -> Decision:
         """Words while a PIN or code is asked for: the digits, "I don't have it", or a new
         request; anything else asks again."""
-        code = code_in(text)
+        code = extract_code(text)
         if code is not None:
             return self._verify(state, caller, code)
         if declines(text) or yes_or_no(text) == "no":
