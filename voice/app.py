@@ -134,7 +134,7 @@ async def _build_context(
 
         closers.append(close_engines)
     if http_client is None:
-        http_client = httpx.AsyncClient(follow_redirects=True)
+        http_client = httpx.AsyncClient(follow_redirects=False)  # each caller checks its own hops
         closers.append(http_client.aclose)
 
     async def close_store() -> None:

@@ -25,9 +25,10 @@ CALL = "CA" + "w" * 32
 
 
 class Receiver:
-    """A stand-in CRM on loopback: fails the first ``failures`` requests with 500."""
+    """A stand-in CRM on loopback: fails the first ``failures`` requests with 500, or
+    answers every request with a 307 to ``redirect_to``."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, redirect_to: str | None = None) -> None:
         self.failures = failures
         self.requests: list[tuple[dict[str, str], str]] = []
         receiver = self
@@ -37,7 +38,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 receiver.requests.append((dict(self.headers), body))
                 failing = len(receiver.requests) <= receiver.failures
-                self.send_response(500 if failing else 204)
+                if redirect_to is not None:
+                    self.send_response(307)
+                    self.send_header("Location", redirect_to)
+                else:
+                    self.send_response(500 if failing else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -122,6 +127,30 @@ async def test_gives_up_after_the_last_retry(store: AsyncStore) -> None:
     assert call["deliveries"][0]["status"] == "failed"
     assert call["deliveries"][0]["attempts"] == 3
     assert call["deliveries"][0]["last_error"] == "HTTP 500"
+
+
+async def test_a_redirect_is_a_failure_and_is_never_followed(store: AsyncStore) -> None:
+    # A 307 keeps the method and body: following it would hand the signed hand-over
+    # (summary, caller number) to whatever host the receiver names. Even on a client
+    # that follows redirects by default, the notifier does not.
+    elsewhere = Receiver()
+    receiver = Receiver(redirect_to=elsewhere.url)
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        notifier = Notifier(store, client, url=receiver.url, secret=SECRET, retry_delays_s=(0.01,))
+        await notifier.notify(CALL, "handoff", {"reason": "keypad_0"})
+        await notifier.drain(timeout=10)
+    receiver.close()
+    elsewhere.close()
+    assert len(receiver.requests) == 2
+    assert elsewhere.requests == []
+    call = await store.get_call(CALL)
+    assert call is not None
+    [delivery] = call["deliveries"]
+    assert (delivery["status"], delivery["last_status"], delivery["last_error"]) == (
+        "failed",
+        307,
+        "HTTP 307",
+    )
 
 
 async def test_pending_deliveries_resume_after_a_restart(store: AsyncStore) -> None:

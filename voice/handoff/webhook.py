@@ -109,8 +109,8 @@ class Notifier:
             status: int | None = None
             error: str | None = None
             try:
-                response = await self.client.post(
-                    url, content=body, headers=headers, timeout=TIMEOUT_S
+                response = await self.client.post(  # a redirect is a failure, not followed
+                    url, content=body, headers=headers, timeout=TIMEOUT_S, follow_redirects=False
                 )
                 status = response.status_code
                 if not response.is_success:
