@@ -160,6 +160,31 @@ def test_a_forgotten_pin_is_replaced_by_a_texted_code_for_an_attested_caller() -
     assert BALANCE in line.keys(line.texted_code()).text
 
 
+def test_a_code_that_could_not_be_sent_is_void_and_the_caller_goes_on() -> None:
+    # Unattested, right PIN, then Twilio refused the text: no second factor is left, so a
+    # person, told why; the code asked for can no longer be used.
+    line = Line(attested=False)
+    line.say("what's my balance")
+    line.keys("2468")
+    code = line.texted_code()
+    decision = line.bot.code_not_sent(line.state, CALLER)
+    assert decision.say[:2] == (prompts.CODE_NOT_SENT, prompts.CANNOT_VERIFY)
+    assert decision.action is Action.TRANSFER
+    assert decision.reason == "verification_unavailable"
+    assert "code" not in line.state.verification
+    assert BALANCE not in decision.text
+
+
+def test_an_attested_caller_without_pin_whose_code_could_not_be_sent_gets_a_person() -> None:
+    line = Line(attested=True)
+    line.say("what's my balance")
+    line.say("I don't have my PIN")  # a code is texted instead...
+    decision = line.bot.code_not_sent(line.state, CALLER)  # ...but Twilio refused it
+    assert decision.say[0] == prompts.CODE_NOT_SENT
+    assert decision.action is Action.TRANSFER  # the PIN was declined: nothing is left
+    assert decision.reason == "verification_unavailable"
+
+
 def test_a_texted_code_works_once_and_expires() -> None:
     line = Line(attested=True)
     line.say("what's my balance")
