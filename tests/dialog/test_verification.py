@@ -166,7 +166,7 @@ def test_a_code_that_could_not_be_sent_is_void_and_the_caller_goes_on() -> None:
     line = Line(attested=False)
     line.say("what's my balance")
     line.keys("2468")
-    code = line.texted_code()
+    line.texted_code()  # issued, then Twilio refused the text
     decision = line.bot.code_not_sent(line.state, CALLER)
     assert decision.say[:2] == (prompts.CODE_NOT_SENT, prompts.CANNOT_VERIFY)
     assert decision.action is Action.TRANSFER

@@ -51,3 +51,31 @@ def test_a_resumed_sentence_cut_again_keeps_what_was_heard_first() -> None:
     # ... and a resume that got further than the first pause reports the further point
     report = run_virtual(_cut([0.6, 2.0]))
     assert report.heard == ["You can return most items within thirty days..."]
+
+
+async def _hung_up_mid_reply() -> tuple[PlaybackReport, bool]:
+    """The caller hangs up while a reply plays: the socket refuses every send after 1 s."""
+    sent = 0
+
+    async def send(message: str) -> None:
+        nonlocal sent
+        sent += 1
+        if sent > 50:
+            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+
+    player = Player("MZ" + "1" * 32, send)
+    player.begin()
+    player.add(SENTENCE, THREE_SECONDS)
+    player.finish()
+    await _elapse(2.0)
+    speaking = player.speaking  # False: no wait for marks that will never come
+    report = await player.stop() if speaking else await player.wait()
+    await player.close()  # must not raise: a send error would skip the stream's teardown
+    return report, speaking
+
+
+def test_a_send_error_ends_the_reply_and_close_does_not_raise() -> None:
+    report, speaking = run_virtual(_hung_up_mid_reply())
+    assert not speaking
+    assert report.interrupted
+    assert report.played_ms < 1500  # what was sent before the socket went

@@ -164,13 +164,23 @@ class Player:
         self._wake.set()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         self._finish_reply()
 
     # -- the sending loop -----------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._play()
+        except Exception as exc:  # the socket is gone (hang-up): nothing more can be heard
+            log.info("playback on %s ended: %s: %s", self.stream_sid, type(exc).__name__, exc)
+            self._closed = True
+            if self.speaking:
+                self._report.interrupted = True
+                self._finish_reply()
+
+    async def _play(self) -> None:
         # The event loop's clock paces the audio (a virtual one in the spoken evaluation).
         now = asyncio.get_running_loop().time
         clock_start = now()

@@ -124,8 +124,12 @@ async def media_stream(ws: WebSocket) -> None:
         # RuntimeError: Starlette's "not connected" after the session closed the socket.
         log.info("call %s: media stream ended (%s)", start.call_sid, type(exc).__name__)
     finally:
-        await session.shutdown()
-        ctx.metrics.active_streams.dec()
+        try:
+            await session.shutdown()
+        except Exception:  # what was heard is stored turn by turn; the gauge must still fall
+            log.exception("call %s: the stream's teardown failed", start.call_sid)
+        finally:
+            ctx.metrics.active_streams.dec()
 
 
 async def _receive(ws: WebSocket) -> StreamEvent:
