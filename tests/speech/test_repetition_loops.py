@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from voice.config import Settings
 from voice.intents.loader import load_intents
 from voice.intents.vocabulary import vocabulary_prompt
 from voice.simulator.caller_audio import Delivery, render
@@ -32,8 +33,15 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 @pytest.fixture(scope="module")
 def service_whisper(pool: ThreadPoolExecutor) -> WhisperSTT:
-    """Whisper as the service runs it: beam 3 (WHISPER_BEAM) and the pack's words as prompt."""
-    stt = WhisperSTT(resolve_whisper_model(BUNDLED_WHISPER), executor=pool, beam_size=3)
+    """Whisper as the service runs it: beam 3 (WHISPER_BEAM), the window fitted to the audio
+    (WHISPER_WINDOW_S) and the pack's words as prompt."""
+    defaults = Settings(_env_file=None)
+    stt = WhisperSTT(
+        resolve_whisper_model(BUNDLED_WHISPER),
+        executor=pool,
+        beam_size=defaults.whisper_beam,
+        window_margin_s=defaults.whisper_window_s,
+    )
     stt.load()
     stt.use_vocabulary(vocabulary_prompt(load_intents(INTENTS), "Acme"))
     return stt
@@ -59,3 +67,27 @@ async def test_a_loop_never_reaches_the_transcript(
 ) -> None:
     heard = await service_whisper.transcribe(await _digits(pool))
     assert len(heard.text.split()) <= 4, heard  # two words said: no "4, 4, 4, ..." tail
+
+
+@pytest.mark.parametrize(
+    ("voice", "text"),
+    [
+        ("hibari", "what are your weekday hours"),  # hearing corpus dev row routine-069
+        ("flite-slt", "are you open on Christmas Eve"),  # routine-063
+        ("hibari", "can you connect me to an agent"),  # routine-076
+    ],
+)
+async def test_the_fitted_window_hears_the_request_once(
+    service_whisper: WhisperSTT, pool: ThreadPoolExecutor, voice: str, text: str
+) -> None:
+    # With its window cut to the audio plus 7 s, tiny.en said these twice or three times
+    # over ("What are your weekday hours? What are your weekday hours?"): such a
+    # transcript is decoded again on the full window (voice.speech.window.says_again).
+    clip = await render(caller_speaker(voice, pool), text, Delivery())
+    start, end = clip.speech[0][0], clip.speech[-1][1]
+    span = clip.audio.samples[max(0, int((start - 300) * 8)) : int((end + 300) * 8)]
+    heard = await service_whisper.transcribe(Audio(span, clip.audio.rate))
+    said = text.lower().split()
+    got = heard.text.lower().replace("?", "").replace(".", "").replace(",", "").split()
+    assert len(got) <= len(said) + 1, heard
+    assert set(said[-2:]) <= set(got), heard

@@ -21,11 +21,13 @@ music, noise, a cough-like burst, silence) still empty in about 10 ms. Longer au
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +39,7 @@ from voice.speech.audio import Audio
 from voice.speech.codecs import for_whisper, resample
 from voice.speech.models import BUNDLED_WHISPER
 from voice.speech.vad import StreamingVAD
+from voice.speech.window import fit_window, says_again
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ class WhisperSTT:
     ``voice.speech.models.resolve_whisper_model``. ``language`` defaults to English for
     English-only models and to detection otherwise. ``num_workers`` > 1 lets that many
     transcriptions decode in parallel when the executor has as many threads.
+    ``window_margin_s`` > 0 fits the encoder's window to the audio plus that much padding
+    (:mod:`voice.speech.window`); 0 keeps Whisper's 30 s window.
     """
 
     def __init__(
@@ -120,8 +125,10 @@ class WhisperSTT:
         num_workers: int = 1,
         beam_size: int = 1,
         language: str | None = None,
+        window_margin_s: float = 0.0,
     ) -> None:
         self._model_name = model
+        self._window_margin_s = window_margin_s
         self._executor = executor
         self._cpu_threads = cpu_threads
         self._num_workers = num_workers
@@ -132,10 +139,8 @@ class WhisperSTT:
 
     def load(self) -> None:
         """Load the model (about a second for tiny.en). Call once at start-up."""
-        from faster_whisper import WhisperModel
-
         try:
-            self._model = WhisperModel(
+            self._model = _whisper_class(self._window_margin_s)(
                 self._model_name,
                 device="cpu",
                 compute_type="int8",
@@ -185,7 +190,18 @@ class WhisperSTT:
                 return "", 0.0
             pad = np.zeros(round(PAD_S * audio.rate), dtype=np.int16)
             audio = Audio(np.concatenate([pad, audio.samples, pad]), audio.rate)
-        text, confidence, looped = self._run(audio, self._beam_size, vad_filter=not gated)
+        text, confidence, looped = self._pass(audio, vad_filter=not gated)
+        if self._window_margin_s > 0 and (looped or says_again(text)):
+            # The fitted window's known failure: the utterance said again, or a loop. The
+            # full window decides (the caller may really have said "no, no").
+            log.debug("Whisper repeated itself on a fitted window; decoding on the full one")
+            with _full_window():
+                text, confidence, _ = self._pass(audio, vad_filter=not gated)
+        return text, confidence
+
+    def _pass(self, audio: Audio, *, vad_filter: bool) -> tuple[str, float, bool]:
+        """A decoding pass, greedy again if beam search looped; whether the last pass looped."""
+        text, confidence, looped = self._run(audio, self._beam_size, vad_filter=vad_filter)
         if looped and self._beam_size > 1:
             # Beam search fell into a repetition loop ("4, 5, 4, 4, 4, ..." for two digits
             # read with a pause): the loop is dropped as noise, and with it the caller's
@@ -193,8 +209,8 @@ class WhisperSTT:
             log.debug(
                 "Whisper looped on %.2f s of audio; decoding it again greedily", audio.duration_s
             )
-            text, confidence, _ = self._run(audio, 1, vad_filter=not gated)
-        return text, confidence
+            text, confidence, looped = self._run(audio, 1, vad_filter=vad_filter)
+        return text, confidence, looped
 
     def _run(self, audio: Audio, beam_size: int, *, vad_filter: bool) -> tuple[str, float, bool]:
         """One decoding pass: the kept text, its confidence, and whether a segment looped."""
@@ -215,6 +231,35 @@ class WhisperSTT:
         kept = list(segments)  # decoding happens here, as the generator is consumed
         looped = any(segment.compression_ratio > COMPRESSION_DROP for segment in kept)
         return (*_combine(kept), looped)
+
+
+_WINDOW = threading.local()  # .full: this decoding thread wants Whisper's whole window
+
+
+@contextlib.contextmanager
+def _full_window() -> Iterator[None]:
+    _WINDOW.full = True
+    try:
+        yield
+    finally:
+        _WINDOW.full = False
+
+
+def _whisper_class(margin_s: float) -> Any:
+    """faster-whisper's model, its encoder fed a window fitted to the audio when
+    ``margin_s`` > 0, unless the decoding thread asked for the full one."""
+    from faster_whisper import WhisperModel
+
+    if margin_s <= 0:
+        return WhisperModel
+
+    class FittedWindowWhisper(WhisperModel):  # type: ignore[misc]
+        def encode(self, features: np.ndarray) -> Any:
+            if not getattr(_WINDOW, "full", False):
+                features = fit_window(features, margin_s)
+            return super().encode(features)
+
+    return FittedWindowWhisper
 
 
 def _voiced(audio: Audio) -> bool:
