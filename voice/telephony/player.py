@@ -164,7 +164,7 @@ class Player:
         self._wake.set()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError):  # _run ends send errors itself
                 await self._task
         self._finish_reply()
 
