@@ -30,7 +30,7 @@ import httpx
 import numpy as np
 from twilio.request_validator import RequestValidator
 
-from bench.turns import PUBLIC, SID, TOKEN, bench_settings, pct, write_section
+from bench.turns import ADMIN, PUBLIC, SID, TOKEN, bench_settings, pct, write_section
 from bench.turns import run as run_turns
 from voice.app import create_app
 from voice.engines import Engines, load_engines
@@ -42,7 +42,7 @@ from voice.speech.codecs import read_wav
 QUESTIONS = [
     "What are your opening hours?",
     "My internet has been down since this morning.",
-    "How much money do I owe on my account?",
+    "Are you open on Saturday afternoons?",  # account questions need a verified caller (#12)
     "Where is my order four five seven one two?",
     "There's a charge on my bill I don't recognise.",
     "I want to return an item and get my money back.",
@@ -90,7 +90,20 @@ async def one_call(base: str, clips: dict[str, np.ndarray], question: str, out: 
             await caller.wait_closed(timeout=30)  # the interruption asks for a person
     except Exception as exc:  # a failed call is counted, never hidden
         out.failures += 1
-        print(f"call {sid} failed: {type(exc).__name__}: {exc}")
+        print(f"call {sid} ({question!r}) failed: {type(exc).__name__}: {exc}")
+        print(await what_the_server_heard(base, sid))
+
+
+async def what_the_server_heard(base: str, sid: str) -> str:
+    """The stored turns of a failed call, so a failure says what the bot heard and did."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        record = await client.get(f"/api/calls/{sid}", headers={"Authorization": f"Bearer {ADMIN}"})
+    if record.status_code != 200:
+        return f"  (no record: HTTP {record.status_code})"
+    return "\n".join(
+        f"  {turn.get('speaker')}: {turn.get('text')!r} {turn.get('intent') or ''}"
+        for turn in record.json().get("turns", [])
+    )
 
 
 async def answer(base: str, sid: str) -> dict[str, str]:
