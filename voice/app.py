@@ -173,6 +173,7 @@ async def _build_context(
     )
     closers.insert(0, notifier.close)  # before the HTTP client and the store close
     await notifier.resume()
+    notifier.sweep()  # and those of an instance that stops sending (it died)
     calls = CallService(async_store, engine, engines.stt, speaker, fetcher, notifier, texts)
     closers.insert(0, calls.close)
 

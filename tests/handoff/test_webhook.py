@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ class Receiver:
     def __init__(self, failures: int = 0, redirect_to: str | None = None) -> None:
         self.failures = failures
         self.requests: list[tuple[dict[str, str], str]] = []
+        self.asked = threading.Event()  # set once a request came in
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +47,7 @@ class Receiver:
                     self.send_response(500 if failing else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                receiver.asked.set()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -203,3 +206,29 @@ async def test_each_notifier_resumes_only_its_own_kind(store: AsyncStore) -> Non
     assert [d[0] for d in only_alerts] == [alert]
     no_alerts = await store.pending_deliveries(exclude={"spike_alert"})
     assert [d[0] for d in no_alerts] == [handoff]
+
+
+async def test_a_second_instance_never_sends_what_the_first_is_sending(store: AsyncStore) -> None:
+    # Two instances share the database. The first is retrying a hand-over (the receiver
+    # is down); the second starts and takes up pending deliveries: not that one, which
+    # would reach the receiver twice. When the first stops, it hands it back, and the
+    # second sends it once.
+    receiver = Receiver(failures=1)
+    async with httpx.AsyncClient() as client:
+        first = Notifier(store, client, url=receiver.url, secret=SECRET, retry_delays_s=(60.0,))
+        await first.notify(CALL, "handoff", {"reason": "keypad_0"})
+        await asyncio.to_thread(receiver.asked.wait, 10)  # it failed; it waits to retry
+        second = Notifier(store, client, url=receiver.url, secret=SECRET)
+        assert await second.resume() == 0
+        await second.drain(timeout=1)
+        assert len(receiver.requests) == 1
+        await first.close()
+        assert await second.resume() == 1
+        await second.drain(timeout=10)
+        await second.close()
+    receiver.close()
+    assert len(receiver.requests) == 2
+    call = await store.get_call(CALL)
+    assert call is not None
+    [delivery] = call["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == ("delivered", 2)

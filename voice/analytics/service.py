@@ -57,6 +57,7 @@ async def start_analytics(
         closers.insert(0, client.aclose)
         closers.insert(0, notifier.close)
         await notifier.resume()  # alerts still pending when the service last stopped
+        notifier.sweep()  # ... or that another instance stopped sending
     monitor = SpikeMonitor(
         store,
         notifier,

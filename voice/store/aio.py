@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
+from voice.store.deliveries import Lease, Pending
 from voice.store.models import TransferRecord
 from voice.store.repo import Store
 from voice.store.tickets import StreamClaim
@@ -147,10 +148,25 @@ class AsyncStore:
             detail=detail,
         )
 
-    async def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
+    async def add_delivery(
+        self, call_sid: str, *, event: str, url: str, body: str, lease: Lease | None = None
+    ) -> int:
         return await asyncio.to_thread(
-            self.sync.add_delivery, call_sid, event=event, url=url, body=body
+            self.sync.add_delivery, call_sid, event=event, url=url, body=body, lease=lease
         )
+
+    async def claim_deliveries(
+        self, lease: Lease, *, events: Collection[str] | None = None, exclude: Collection[str] = ()
+    ) -> list[Pending]:
+        return await asyncio.to_thread(
+            self.sync.claim_deliveries, lease, events=events, exclude=exclude
+        )
+
+    async def renew_lease(self, delivery_id: int, lease: Lease) -> bool:
+        return await asyncio.to_thread(self.sync.renew_lease, delivery_id, lease)
+
+    async def release_leases(self, holder: str) -> int:
+        return await asyncio.to_thread(self.sync.release_leases, holder)
 
     async def record_attempt(
         self, delivery_id: int, *, status: str, http_status: int | None, error: str | None

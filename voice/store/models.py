@@ -245,6 +245,20 @@ class Delivery(Base):
         }
 
 
+class DeliveryLease(Base):
+    """Which service instance is sending a pending delivery, until when. Another instance
+    takes a delivery up only when its lease has run out (its sender stopped without handing
+    it back) or there is none: a webhook is sent by one instance at a time."""
+
+    __tablename__ = "delivery_leases"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str]
+    until: Mapped[datetime]
+
+
 class Voicemail(Base):
     __tablename__ = "voicemails"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from voice.errors import StoreError
 from voice.store.db import insert_ignoring_conflict
+from voice.store.deliveries import Deliveries
 from voice.store.models import (
     INITIAL_PHASE,
     TERMINAL_STATUSES,
     Call,
-    Delivery,
     Escalation,
     Transfer,
     TransferRecord,
@@ -44,12 +44,12 @@ def _update(session: Session, entity: Any, *where: Any, **values: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-class Store(CallReads, StreamTickets):
+class Store(CallReads, StreamTickets, Deliveries):
     """Calls, turns, transfers, voicemails and webhook replies in one database.
 
     Safe to share between threads and between service instances using the same database.
     The connection and transactions are ``StoreBase``'s, the read models ``CallReads``',
-    the stream tickets ``StreamTickets``'.
+    the stream tickets ``StreamTickets``', the webhook deliveries ``Deliveries``'.
     """
 
     # Calls and dialog state
@@ -291,49 +291,6 @@ class Store(CallReads, StreamTickets):
                 )
             )
             return int(count or 0)
-
-    def add_delivery(self, call_sid: str, *, event: str, url: str, body: str) -> int:
-        """A webhook notification to send (status ``pending``); returns its id."""
-        now = utcnow()
-        with self.transaction("add_delivery") as s:
-            row = Delivery(
-                call_sid=call_sid,
-                event=event,
-                url=url,
-                body=body,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(row)
-            s.flush()
-            return row.id
-
-    def record_attempt(
-        self, delivery_id: int, *, status: str, http_status: int | None, error: str | None
-    ) -> None:
-        """One more delivery attempt happened; ``status`` is pending, delivered or failed."""
-        with self.transaction("record_attempt") as s:
-            row = s.get(Delivery, delivery_id)
-            if row is None:
-                raise StoreError(f"record_attempt failed: unknown delivery {delivery_id}")
-            row.attempts += 1
-            row.status, row.last_status, row.last_error = status, http_status, error
-            row.updated_at = utcnow()
-
-    def pending_deliveries(
-        self, *, events: Collection[str] | None = None, exclude: Collection[str] = ()
-    ) -> list[tuple[int, str, str, int]]:
-        """(id, url, body, attempts) of notifications not yet delivered or given up; only
-        those of ``events`` when given, never those of ``exclude``."""
-        query = select(Delivery).where(Delivery.status == "pending")
-        if events is not None:
-            query = query.where(Delivery.event.in_(list(events)))
-        if exclude:
-            query = query.where(Delivery.event.not_in(list(exclude)))
-        with self.transaction("pending_deliveries") as s:
-            return [(r.id, r.url, r.body, r.attempts) for r in s.scalars(query)]
 
     def latest_transfer(self, call_sid: str) -> TransferRecord | None:
         with self.transaction("latest_transfer") as s:
