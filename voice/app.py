@@ -22,6 +22,7 @@ from voice.analytics.routes import api_router as analytics_api_router
 from voice.analytics.routes import page_router as analytics_page_router
 from voice.analytics.service import start_analytics
 from voice.api.routes import router as api_router
+from voice.calls.capacity import LiveLines
 from voice.calls.handoff import HandoffService
 from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallService
@@ -225,7 +226,9 @@ async def _build_context(
         handoff=HandoffService(calls, agents=settings.agents, queue=bool(settings.queue_name)),
         hold_music_url=hold_music_url(settings),
         intents=live,
+        lines=LiveLines(settings.max_live_calls if settings.voice_mode == "stream" else 0),
     )
+    metrics.watch_lines(ctx.lines, engines.stt if isinstance(engines.stt, WhisperSTT) else None)
     return ctx, closers
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from voice.calls.capacity import LiveLines
 from voice.calls.handoff import HandoffService
 from voice.calls.sentence_audio import SentenceAudio
 from voice.calls.service import CallService
@@ -40,6 +41,7 @@ class AppContext:
     handoff: HandoffService
     hold_music_url: str | None = None
     intents: LiveIntents | None = None  # the active intent set and its reloads
+    lines: LiveLines = field(default_factory=lambda: LiveLines(0))  # live calls here
     admin_throttle: FailureThrottle = field(default_factory=FailureThrottle)
 
     def queue_name(self, priority: str) -> str:

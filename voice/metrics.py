@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class Lines(Protocol):
+    """The live calls of an instance (``voice.calls.capacity.LiveLines``)."""
+
+    capacity: int
+    turned_away: int
+
+    @property
+    def in_use(self) -> int: ...
+
+
+class Backlog(Protocol):
+    """Work waiting for or in a worker pool (speech recognition)."""
+
+    @property
+    def backlog(self) -> int: ...
 
 
 class Metrics:
@@ -70,6 +89,31 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+    def watch_lines(self, lines: Lines, speech: Backlog | None) -> None:
+        """Saturation, read at each scrape: live calls against capacity, calls turned away,
+        utterances waiting for (or in) speech recognition."""
+        Gauge(
+            "voice_live_calls",
+            "Live calls on this instance (open or just answered).",
+            registry=self.registry,
+        ).set_function(lambda: lines.in_use)
+        Gauge(
+            "voice_live_capacity",
+            "MAX_LIVE_CALLS of this instance (0: no limit).",
+            registry=self.registry,
+        ).set_function(lambda: lines.capacity)
+        Gauge(
+            "voice_calls_turned_away",
+            "New live calls given the busy path since start.",
+            registry=self.registry,
+        ).set_function(lambda: lines.turned_away)
+        if speech is not None:
+            Gauge(
+                "voice_speech_backlog",
+                "Utterances waiting for speech recognition or being recognised.",
+                registry=self.registry,
+            ).set_function(lambda: speech.backlog)
 
     def observe_lookup(self, lookup: str, outcome: str, seconds: float) -> None:
         """Record one request to the fulfillment endpoint."""

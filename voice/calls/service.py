@@ -158,6 +158,34 @@ class CallService:
         await self._commit(call_sid, state, decision)
         return decision
 
+    async def turn_away(
+        self,
+        call_sid: str,
+        *,
+        account_sid: str,
+        from_number: str,
+        to_number: str,
+        direction: str,
+        status: str,
+        attestation: str,
+    ) -> SpokenReply:
+        """A new call there is no line for: opened and stored like any call, then told the
+        lines are busy and handed over (``Engine.turn_away``), never greeted by the bot."""
+        started = time.perf_counter()
+        await self.store.open_call(
+            call_sid,
+            account_sid=account_sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            status=status or "in-progress",
+        )
+        await self.record_attestation(call_sid, attestation)
+        state = CallState()
+        decision = self.engine.turn_away(state)
+        await self._commit(call_sid, state, decision)
+        return await self.speak(call_sid, decision, started=started)
+
     async def record_attestation(self, call_sid: str, attestation: str) -> None:
         """Audit the carrier's verdict on the calling number; only ``A`` is a factor."""
         await self.store.add_verification(

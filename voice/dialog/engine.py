@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 from voice.dialog import answers
-from voice.dialog.handover import hand_over
+from voice.dialog.handover import hand_over, turn_away
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.dialog.verification import Verifier
@@ -165,6 +165,11 @@ class DialogEngine(FollowsLive, VerifyingTurns):
             priority=priority,
             evidence=evidence,
         )
+
+    def turn_away(self, state: CallState) -> Decision:
+        """A new call this instance has no line for (``MAX_LIVE_CALLS``): see ``turn_away``."""
+        self._refresh()
+        return turn_away(state, self.policy, agent_available=self.settings.agent_available)
 
     # -- turn kinds -----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from voice.dialog.turns import Action, Decision
 from voice.handoff.escalation import EscalationPolicy
 from voice.text import prompts
 
+LINES_BUSY = "lines_busy"  # the reason of a call turned away (``turn_away``)
+
 
 def hand_over(
     state: CallState,
@@ -53,3 +55,20 @@ def hand_over(
         evidence=evidence,
         details={"outcome": "transfer"},
     )
+
+
+def turn_away(state: CallState, policy: EscalationPolicy, *, agent_available: bool) -> Decision:
+    """A new call there is no line for: the policy's ``busy`` words, then a person (or a
+    voicemail when nobody can take it, or out of hours) or, if the policy says so, a
+    voicemail at once."""
+    busy = policy.spec.busy
+    if busy.action == "voicemail":
+        state.move_to(Phase.VOICEMAIL)
+        return Decision(
+            say=(busy.say, prompts.LEAVE_MESSAGE),
+            action=Action.VOICEMAIL,
+            reason=LINES_BUSY,
+            priority=policy.priority(LINES_BUSY),
+            details={"outcome": "voicemail"},
+        )
+    return hand_over(state, LINES_BUSY, policy, agent_available=agent_available, first=busy.say)

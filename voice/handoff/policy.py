@@ -108,6 +108,15 @@ class HoursSpec(_Strict):
         return value
 
 
+class BusySpec(_Strict):
+    """A new live call when this instance already has ``MAX_LIVE_CALLS``: told the lines are
+    busy (``say``), then to a person (``transfer``: the queue or an agent, as hand-overs go)
+    or straight to a ``voicemail``. Its reason is ``lines_busy``."""
+
+    action: Literal["transfer", "voicemail"] = "transfer"
+    say: str = Field("Thanks for calling. All our lines are busy right now.", min_length=1)
+
+
 class PolicySpec(_Strict):
     caller_request: CallerRequestSpec = Field(default_factory=CallerRequestSpec)
     always_human: list[str] = Field(default_factory=list)
@@ -118,4 +127,5 @@ class PolicySpec(_Strict):
     failures: FailureSpec = Field(default_factory=FailureSpec)
     verification: VerificationSpec = Field(default_factory=VerificationSpec)
     hours: HoursSpec | None = None  # none: people answer at any hour
+    busy: BusySpec = Field(default_factory=BusySpec)
     priorities: dict[str, Priority] = Field(default_factory=dict)  # reason -> priority

@@ -28,6 +28,7 @@ _REASONS = {
     "fulfillment_error": "asked for something the assistant could not look up",
     "internal_error": "hit a technical problem",
     "agent_unavailable": "could not be connected",
+    "lines_busy": "called while every line of the assistant was busy",
     "feeling:angry": "sounded angry",
     "feeling:distressed": "sounded distressed",
     "feeling:upset": "sounded upset",

@@ -27,9 +27,10 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -97,6 +98,8 @@ class Transcript:
     confidence: float  # 0..1: exp(avg_logprob) weighted by segment length; 0 when empty
     duration_s: float  # length of the audio given, seconds
     no_speech: bool  # True when nothing voiced was found (text is then "")
+    # How long it waited for a free speech worker (a busy machine); a timing, not content.
+    queued_s: float = field(default=0.0, compare=False)
 
 
 class SpeechToText(Protocol):
@@ -136,6 +139,12 @@ class WhisperSTT:
         self._language = language
         self._prompt: str | None = None
         self._model: Any = None
+        self._backlog = 0  # transcriptions submitted and not finished (event loop only)
+
+    @property
+    def backlog(self) -> int:
+        """Utterances waiting for a speech worker or being decoded now."""
+        return self._backlog
 
     def load(self) -> None:
         """Load the model (about a second for tiny.en). Call once at start-up."""
@@ -172,15 +181,24 @@ class WhisperSTT:
         if self._model is None:
             raise SpeechError("WhisperSTT.transcribe called before load()")
         loop = asyncio.get_running_loop()
+        submitted = time.perf_counter()
+
+        def decode() -> tuple[float, str, float]:
+            queued_s = time.perf_counter() - submitted
+            return (queued_s, *self._decode(audio))
+
+        self._backlog += 1
         try:
-            text, confidence = await loop.run_in_executor(self._executor, self._decode, audio)
+            queued_s, text, confidence = await loop.run_in_executor(self._executor, decode)
         except SpeechError:
             raise
         except Exception as exc:
             raise SpeechError(
                 f"Whisper failed on {audio.duration_s:.2f} s of audio: {exc}"
             ) from exc
-        return Transcript(text, confidence, audio.duration_s, no_speech=not text)
+        finally:
+            self._backlog -= 1
+        return Transcript(text, confidence, audio.duration_s, no_speech=not text, queued_s=queued_s)
 
     def _decode(self, audio: Audio) -> tuple[str, float]:
         """Runs in the executor: gate, resample, transcribe, consume segments."""

@@ -98,6 +98,22 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
     info = CallInfo.parse(form)
 
     async def run() -> str:
+        if ctx.settings.voice_mode == "stream" and not ctx.lines.admit(info.call_sid):
+            log.warning(
+                "call %s: all %d live lines in use; the busy path",
+                info.call_sid,
+                ctx.lines.capacity,
+            )
+            busy = await ctx.calls.turn_away(
+                info.call_sid,
+                account_sid=info.account_sid,
+                from_number=info.from_number,
+                to_number=info.to_number,
+                direction=info.direction,
+                status=info.status,
+                attestation=info.attestation,
+            )
+            return ctx.twiml.reply(busy, call_sid=info.call_sid)
         if ctx.settings.voice_mode == "stream":
             await ctx.store.open_call(
                 info.call_sid,

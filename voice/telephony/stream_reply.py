@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from voice.calls.sentence_audio import SentenceAudio, sentences
 from voice.calls.service import CallService
@@ -37,9 +38,12 @@ class Replies:
         self.player = player
         self.metrics = metrics
 
-    async def hold_on_while(self, deciding: asyncio.Task[Decision]) -> bool:
-        """Say ``HOLD_ON`` if ``deciding`` is not done within ``HOLD_ON_AFTER_S``."""
-        done, _ = await asyncio.wait({deciding}, timeout=HOLD_ON_AFTER_S)
+    async def hold_on_while(
+        self, deciding: asyncio.Task[Any], after_s: float = HOLD_ON_AFTER_S
+    ) -> bool:
+        """Say ``HOLD_ON`` if ``deciding`` (hearing or deciding a turn) is not done within
+        ``after_s``."""
+        done, _ = await asyncio.wait({deciding}, timeout=after_s)
         if done:
             return False
         try:

@@ -93,6 +93,7 @@ async def media_stream(ws: WebSocket) -> None:
     )
     ctx.metrics.active_streams.inc()
     ctx.metrics.calls.labels(mode="stream").inc()
+    ctx.lines.opened(start.call_sid)
     dropped = 0
     try:
         await session.open()
@@ -130,6 +131,7 @@ async def media_stream(ws: WebSocket) -> None:
             log.exception("call %s: the stream's teardown failed", start.call_sid)
         finally:
             ctx.metrics.active_streams.dec()
+            ctx.lines.closed(start.call_sid)
 
 
 async def _receive(ws: WebSocket) -> StreamEvent:

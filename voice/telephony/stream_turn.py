@@ -97,4 +97,6 @@ class Hearing:
                 return Heard(transcript=None, timings=timings, error=str(exc))
         timings["stt_wait_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         timings["stt_ms"] = timed.ms
+        if timed.transcript.queued_s >= 0.001:  # waited for a free speech worker
+            timings["stt_queue_ms"] = round(timed.transcript.queued_s * 1000, 1)
         return Heard(transcript=timed.transcript, timings=timings)

@@ -18,7 +18,7 @@ from voice.dialog.verification import CODE_SLOTS
 from voice.errors import CallUnderway
 from voice.telephony.player import PlaybackReport, Player
 from voice.telephony.stream_reply import Replies
-from voice.telephony.stream_settings import CLOSE_AFTER_S
+from voice.telephony.stream_settings import CLOSE_AFTER_S, HOLD_ON_SILENCE_S
 from voice.telephony.stream_turn import Hearing, Queued, loop_clock
 from voice.text import prompts
 
@@ -102,31 +102,42 @@ class TurnWorker:
     async def _take(self, queued: Queued) -> None:
         started = loop_clock() if queued.voice_end is None else queued.voice_end
         heard = queued.heard
+        held = False  # a "one moment" is playing
         if heard is None and (queued.audio is not None or queued.speculative is not None):
-            heard = await self.hearing.hear(queued)
+            hearing = asyncio.create_task(self.hearing.hear(queued))
+            if not self.player.speaking and not self.closing:
+                # Speech recognition is backed up (a busy machine): "one moment", not silence.
+                silent_s = loop_clock() - started  # since their last word
+                after_s = max(0.0, HOLD_ON_SILENCE_S - silent_s)
+                held = await self.replies.hold_on_while(hearing, after_s)
+            heard = await hearing
             if heard.error is None and (heard.transcript is None or not heard.transcript.text):
                 # Voice-like sound with no words (a cough, a click): not a turn.
-                if not self.player.speaking:
+                if not self.player.speaking or held:
                     self.arm_silence_timer()
                 return
         timings = dict(heard.timings) if heard is not None else {}
         timings.update(queued.ending)
-        early = queued.early if self.player.speaking and not self.player.paused else None
+        speaking = self.player.speaking and not held
+        early = queued.early if speaking and not self.player.paused else None
         interrupted, self.reply_interrupted = self.reply_interrupted, False
-        if self.player.speaking and early is None:
+        if speaking and early is None:
             interrupted = True
             await self.player.stop()
         turn = CallerTurn(
             self.call_sid, self.caller, digits=queued.digits, heard=heard, interrupted=interrupted
         )
         deciding = asyncio.create_task(self.calls.decide(turn))
-        held = early is None and not self.closing and await self.replies.hold_on_while(deciding)
+        if not held:
+            held = early is None and not self.closing and await self.replies.hold_on_while(deciding)
         decision = await deciding
         if self.closing:  # the stream ended: what the caller said is stored
-            if queued.early is not None and self.heard_at_hang_up is not None:
-                # They hung up while its early reply played (the only reply that plays while
-                # a turn with one is decided): store what they heard of it.
+            if (queued.early is not None or held) and self.heard_at_hang_up is not None:
+                # They hung up while its early reply or its "one moment" played (the only
+                # replies that play while a turn is decided): store what they heard of it.
                 report = self.heard_at_hang_up
+                if held:
+                    timings["hold_on_ms"] = report.played_ms
                 await self.replies.record(decision, report, started=started, timings=timings)
             return
         if early is not None:
@@ -140,6 +151,12 @@ class TurnWorker:
             # The reply follows the whole "one moment", not a cut-off half of it.
             report = await self.player.wait(timeout=CLOSE_AFTER_S)
             timings["hold_on_ms"] = report.played_ms
+            if report.interrupted and decision.action is Action.LISTEN:
+                # The caller spoke over the "one moment": their new words come next (queued),
+                # not this answer. What they heard of it is stored.
+                self.reply_interrupted = True
+                await self.replies.record(decision, report, started=started, timings=timings)
+                return
             said_first = " ".join(report.heard) if report.interrupted else prompts.HOLD_ON
         await self._speak(decision, started=started, timings=timings, said_first=said_first)
 

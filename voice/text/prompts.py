@@ -20,6 +20,10 @@ CLOSED = (
     "Our team is closed right now and will be back {when}. Please leave your name, number "
     "and a short message after the tone, then press the pound key, and we'll call you back."
 )
+LEAVE_MESSAGE = (
+    "Please leave your name, number and a short message after the tone, then press the "
+    "pound key, and we'll call you back."
+)
 VOICEMAIL_SAVED = "Thanks, we've got your message and will call you back soon. Goodbye!"
 VOICEMAIL_EMPTY = "I didn't hear a message. Please call us again any time. Goodbye!"
 UNCLEAR = "Sorry, the line broke up and I didn't catch that. Could you say it again?"
