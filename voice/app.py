@@ -142,7 +142,7 @@ async def _build_context(
         store.close()
 
     closers.append(close_store)
-    cache = ReplyAudioCache(settings.data_dir / "audio-cache", engines.tts, secrets.audio_key)
+    cache = ReplyAudioCache(settings.audio_cache_path, engines.tts, secrets.audio_key)
     live = LiveIntents(
         settings.intents_dir,
         settings.policy_path,

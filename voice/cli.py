@@ -156,8 +156,8 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        proxy_headers=True,  # believed only from FORWARDED_ALLOW_IPS (the proxy)
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

@@ -7,11 +7,15 @@ are created once, kept in the data folder, and reported at start-up; production 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import re
 import secrets
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -26,6 +30,7 @@ from voice.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEV_SECRETS_FILE = "dev-secrets.json"
+AUDIO_KEY_FILE = "audio-key"  # in the reply audio folder: the key its files are named by
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "your_auth_token"}
 
@@ -42,6 +47,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     admin_token: SecretStr | None = None
     data_dir: Path = Path("data")
+    audio_cache_dir: Path | None = None  # reply audio and its key; default DATA_DIR/audio-cache
     database_url: str | None = None
     agent_number: str | None = None
     agent_numbers: str | None = None  # more agents, comma-separated, tried in order
@@ -103,6 +109,7 @@ class Settings(BaseSettings):
     alert_min_count: int = Field(5, ge=1, le=100_000)  # fewer calls in a window never alert
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=1, le=65535)
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For/-Proto count
 
     @field_validator("public_base_url")
     @classmethod
@@ -225,6 +232,11 @@ class Settings(BaseSettings):
         return "ws://" + self.public_base_url.removeprefix("http://")
 
     @property
+    def audio_cache_path(self) -> Path:
+        """Where reply audio is kept: shared by every instance behind one public URL."""
+        return self.audio_cache_dir or self.data_dir / "audio-cache"
+
+    @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'voice.db').resolve()}"
 
@@ -290,8 +302,17 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
-    """Tokens from settings, or development tokens kept in ``data_dir/dev-secrets.json``."""
+    """Tokens from settings, or development tokens kept in ``data_dir/dev-secrets.json``.
+
+    Instances sharing a data folder agree on them: the file is read and written under a lock,
+    so the first to start creates them and the others read them."""
+    with _dev_secrets_lock(settings.data_dir):
+        return _resolve(settings)
+
+
+def _resolve(settings: Settings) -> Secrets:
     stored = _read_dev_secrets(settings.data_dir)
+    before = dict(stored)
     generated: list[str] = []
 
     def pick(name: str, configured: SecretStr | None) -> str:
@@ -326,13 +347,12 @@ def resolve_secrets(settings: Settings) -> Secrets:
     fulfillment = (
         pick("fulfillment_secret", settings.fulfillment_secret) if settings.fulfillment_url else ""
     )
-    if "audio_key" not in stored:
-        stored["audio_key"] = secrets.token_hex(32)
-    _write_dev_secrets(settings.data_dir, stored)
+    if stored != before:
+        _write_dev_secrets(settings.data_dir, stored)
     return Secrets(
         twilio_auth_token=auth,
         admin_token=admin,
-        audio_key=bytes.fromhex(stored["audio_key"]),
+        audio_key=_audio_key(settings.audio_cache_path, stored.get("audio_key")),
         webhook_secret=webhook.encode(),
         generated=tuple(generated),
         fulfillment_secret=fulfillment.encode(),
@@ -342,6 +362,42 @@ def resolve_secrets(settings: Settings) -> Secrets:
 
 def _admin_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+@contextlib.contextmanager
+def _dev_secrets_lock(data_dir: Path) -> Iterator[None]:
+    """Holds ``data_dir``'s lock file (an exclusive ``flock``; released when closed)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "dev-secrets.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _audio_key(folder: Path, earlier: str | None) -> bytes:
+    """The key the reply audio in ``folder`` is named by, kept beside the files, so every
+    instance sharing the folder names (and finds) a reply alike. Made once: a racing instance
+    reads the winner's. A key earlier versions kept in dev-secrets.json is carried over."""
+    path = folder / AUDIO_KEY_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{AUDIO_KEY_FILE}.")
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(earlier or secrets.token_hex(32))
+                with contextlib.suppress(FileExistsError):
+                    os.link(temp, path)  # atomic: whole, and never over another's key
+            finally:
+                os.unlink(temp)
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot read or create the reply audio key {path} ({exc}): make AUDIO_CACHE_DIR "
+            "writable, or delete a damaged key file (the audio is made again)"
+        ) from exc
 
 
 def _read_dev_secrets(data_dir: Path) -> dict[str, str]:

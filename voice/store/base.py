@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.errors import StoreError
 from voice.store.db import make_engine
 from voice.store.models import Base
+
+SCHEMA_LOCK = 0x766F696365  # "voice": the advisory lock held while the schema is created
 
 
 class StoreBase:
@@ -33,12 +36,19 @@ class StoreBase:
 
     def create_all(self) -> None:
         """Create missing tables, and missing indexes of existing tables (a database made
-        by an earlier version gets the indexes added since); nothing else is altered."""
+        by an earlier version gets the indexes added since); nothing else is altered.
+
+        On PostgreSQL this is one transaction under an advisory lock: instances starting
+        together on a fresh database create the schema one after the other (the later ones
+        find it made) instead of colliding on the same CREATE TABLE."""
         try:
-            Base.metadata.create_all(self.engine)
-            for table in Base.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(self.engine, checkfirst=True)
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+                Base.metadata.create_all(conn)
+                for table in Base.metadata.sorted_tables:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
         except SQLAlchemyError as exc:
             raise StoreError(f"create_all failed: {exc}") from exc
 
