@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
@@ -29,15 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
-from twilio.request_validator import RequestValidator
 
+from bench.streams import connect
 from bench.turns import ADMIN, PUBLIC, ROOT, SID, TOKEN, pct, write_section
 from voice.config import Settings
 from voice.simulator.caller_voice import CallerVoice
@@ -71,6 +71,8 @@ class Level:
     calls: int
     limit: int
     replies_s: list[float] = field(default_factory=list)
+    answers_s: list[float] = field(default_factory=list)  # to the answer itself (stored)
+    held: int = 0  # replies that began with a "one moment"
     longest_silence_s: list[float] = field(default_factory=list)  # per call
     unanswered: int = 0
     turned_away: int = 0
@@ -144,20 +146,7 @@ async def one_call(
     base: str, clips: dict[str, np.ndarray], said: tuple[str, ...], out: Level
 ) -> None:
     sid = "CA" + "".join(random.choices("0123456789abcdef", k=32))
-    params = {
-        "CallSid": sid,
-        "AccountSid": SID,
-        "From": "+15005550006",
-        "To": "+15005550001",
-        "CallStatus": "in-progress",
-        "Direction": "inbound",
-    }
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/twilio/voice", params)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        response = await client.post(
-            "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
-        )
-    stream = ET.fromstring(response.text).find("Connect/Stream")
+    stream, _ = await connect(base, sid)
     if stream is None:
         out.turned_away += 1  # the busy path: straight to a person
         return
@@ -187,9 +176,24 @@ async def one_call(
                 longest = max(longest, first - spoke_until)
                 await caller.wait_until_quiet(QUIET_S, timeout=90)
         out.longest_silence_s.append(longest)
+        await stored_answers(base, sid, out)
     except Exception as exc:  # a failed call is counted, never hidden
         out.failed += 1
         print(f"call {sid} failed: {type(exc).__name__}: {exc}", flush=True)
+
+
+async def stored_answers(base: str, sid: str, out: Level) -> None:
+    """The server's own timings of the call's answers: its last voiced frame to the first
+    frame of the answer itself (after any "one moment"), and how many had one."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        record = await client.get(f"/api/calls/{sid}", headers={"Authorization": f"Bearer {ADMIN}"})
+    turns = record.json()["turns"]
+    for before, turn in itertools.pairwise(turns):
+        if before["speaker"] == "caller" and turn["speaker"] == "bot":
+            timings = turn["timings"] or {}
+            if "eos_to_first_audio_ms" in timings:
+                out.answers_s.append(timings["eos_to_first_audio_ms"] / 1000)
+            out.held += "hold_on_ms" in timings
 
 
 async def run_level(calls: int, limit: int, spread_s: float, clips: dict[str, np.ndarray]) -> Level:
@@ -237,11 +241,15 @@ def render(levels: list[Level], spread_s: float, voice: str) -> str:
         answered = level.replies_s
         p50 = f"{pct(answered, 0.5) * 1000:.0f}" if answered else "-"
         p95 = f"{pct(answered, 0.95) * 1000:.0f}" if answered else "-"
+        a = level.answers_s
+        a50 = f"{pct(a, 0.5) * 1000:.0f}" if a else "-"
+        a95 = f"{pct(a, 0.95) * 1000:.0f}" if a else "-"
         silence = f"{max(level.longest_silence_s):.1f}" if level.longest_silence_s else "-"
         limit = level.limit or "none"
         rows.append(
-            f"| {level.calls} | {limit} | {p50} | {p95} | {silence} | {level.unanswered} of "
-            f"{len(answered)} | {level.turned_away} | {level.failed} | {level.cpu_percent:.0f} % |"
+            f"| {level.calls} | {limit} | {p50} | {p95} | {a50} | {a95} | {level.held} | "
+            f"{silence} | {level.unanswered} of {len(answered)} | {level.turned_away} | "
+            f"{level.failed} | {level.cpu_percent:.0f} % |"
         )
     return "\n".join(
         [
@@ -254,13 +262,15 @@ def render(levels: list[Level], spread_s: float, voice: str) -> str:
             f"another play caller voice {voice} in real time, starting at random over "
             f"{spread_s:.0f} s; each call hears the greeting and says three routine requests, "
             f"each once the bot has been quiet {QUIET_S:.0f} s. Reply: the caller's last "
-            'voiced frame to the first reply audio (a "one moment" counts). Silence: the '
+            'voiced frame to the first reply audio (a "one moment" counts). Answer: the same '
+            "to the answer itself, from the server's stored timings. Silence: the "
             "longest a caller waited after speaking. Unanswered: no audio within "
             f"{ANSWER_WITHIN_S:.0f} s. CPU: the server process, 200 % = both cores.",
             "",
-            "| calls at once | MAX_LIVE_CALLS | reply p50 ms | reply p95 ms | longest silence s "
-            "| unanswered | turned away | failed | server CPU |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| calls at once | MAX_LIVE_CALLS | reply p50 ms | reply p95 ms | answer p50 ms "
+            '| answer p95 ms | "one moment" | longest silence s | unanswered | turned away '
+            "| failed | server CPU |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
             "<!-- capacity:end -->",
         ]

@@ -109,6 +109,15 @@ async def what_the_server_heard(base: str, sid: str) -> str:
 async def answer(base: str, sid: str) -> dict[str, str]:
     """POST the signed ``/twilio/voice`` Twilio sends first; the ``<Stream>``'s parameters
     (the call's stream ticket) come back, for the stream's ``start`` message."""
+    stream, twiml = await connect(base, sid)
+    if stream is None:
+        raise RuntimeError(f"/twilio/voice did not connect a stream: {twiml}")
+    return stream_parameters(stream)
+
+
+async def connect(base: str, sid: str) -> tuple[ET.Element | None, str]:
+    """The signed ``/twilio/voice`` of a new inbound call: its ``<Connect><Stream>`` (None
+    when the service answered otherwise, e.g. the busy path) and the TwiML itself."""
     params = {
         "CallSid": sid,
         "AccountSid": SID,
@@ -122,10 +131,7 @@ async def answer(base: str, sid: str) -> dict[str, str]:
         response = await client.post(
             "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
         )
-    stream = ET.fromstring(response.text).find("Connect/Stream")
-    if stream is None:
-        raise RuntimeError(f"/twilio/voice did not connect a stream: {response.text}")
-    return stream_parameters(stream)
+    return ET.fromstring(response.text).find("Connect/Stream"), response.text
 
 
 async def run(calls: int, concurrent: int, voice_name: str = "hibari") -> dict[str, object]:

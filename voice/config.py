@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     stream_silence_s: float = Field(6.0, ge=2.0, le=30.0)
     # Live calls this instance takes at once; past it, new ones get the policy's busy path
     # (voice/calls/capacity.py). 0: no limit.
-    max_live_calls: int = Field(8, ge=0, le=10_000)
+    max_live_calls: int = Field(5, ge=0, le=10_000)  # 2 cores: see BENCHMARKS "Capacity"
     # Analytics page and spike alerts (voice/analytics/)
     analytics_timezone: str = "UTC"  # local days of the analytics page
     alert_webhook_url: str | None = None  # spike alerts POSTed here, signed (own secret)

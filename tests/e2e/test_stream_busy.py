@@ -55,7 +55,7 @@ async def test_backed_up_speech_recognition_is_bridged_with_one_moment(
     assert first - spoke_until < HOLD_ON_SILENCE_S + 0.4, f"{first - spoke_until:.2f} s silent"
     answer = record["turns"][2]
     # ... the "one moment", then the answer in full; the transcript keeps both.
-    assert answer["text"].startswith(prompts.HOLD_ON + " "), answer["text"]
+    assert answer["text"].startswith(prompts.ONE_MOMENT + " "), answer["text"]
     assert "Monday to Friday" in answer["text"]
     assert answer["timings"]["hold_on_ms"] > 0
     assert record["turns"][1]["intent"] == "business_hours"
@@ -81,7 +81,7 @@ async def test_a_hang_up_during_one_moment_keeps_the_request_and_what_was_heard(
     assert record["turns"][1]["intent"] == "business_hours"
     cut = record["turns"][2]
     assert cut["timings"]["interrupted"] == 1.0 and cut["timings"]["hold_on_ms"] > 0
-    assert prompts.HOLD_ON.startswith(cut["text"])  # as far as it was heard (maybe nothing)
+    assert prompts.ONE_MOMENT.startswith(cut["text"])  # as far as it was heard (maybe nothing)
     assert cut["intent"] == "business_hours"  # the answer it stood for, never played
 
 

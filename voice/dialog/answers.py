@@ -36,6 +36,7 @@ def static_phrases(company: str, intents: IntentSet, descriptions: list[str]) ->
         prompts.RETRY,
         prompts.LOOKUP_FAILED,
         prompts.HOLD_ON,
+        prompts.ONE_MOMENT,
         *(slot.prompt for spec in intents.intents.values() for slot in spec.slots),
         *(slot.reprompt for spec in intents.intents.values() for slot in spec.slots),
         *(

@@ -39,23 +39,26 @@ class Replies:
         self.metrics = metrics
 
     async def hold_on_while(
-        self, deciding: asyncio.Task[Any], after_s: float = HOLD_ON_AFTER_S
-    ) -> bool:
-        """Say ``HOLD_ON`` if ``deciding`` (hearing or deciding a turn) is not done within
-        ``after_s``."""
+        self,
+        deciding: asyncio.Task[Any],
+        after_s: float = HOLD_ON_AFTER_S,
+        phrase: str = prompts.HOLD_ON,
+    ) -> str | None:
+        """Say ``phrase`` if ``deciding`` (hearing or deciding a turn) is not done within
+        ``after_s``; the phrase when it was said, else None."""
         done, _ = await asyncio.wait({deciding}, timeout=after_s)
         if done:
-            return False
+            return None
         try:
-            data = await self.audio.mulaw(prompts.HOLD_ON)
+            data = await self.audio.mulaw(phrase)
         except SpeechError:
-            return False
+            return None
         if deciding.done():  # the answer came while the phrase was being fetched
-            return False
+            return None
         self.player.begin()
-        self.player.add(prompts.HOLD_ON, data)
+        self.player.add(phrase, data)
         self.player.finish()
-        return True
+        return phrase
 
     async def play(
         self, decision: Decision, timings: dict[str, float], *, begun: bool = False

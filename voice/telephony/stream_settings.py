@@ -12,11 +12,12 @@ CLOSE_AFTER_S = 15.0  # longest wait for the last words before a hand-over
 # A decision still pending after this long (a lookup at a slow endpoint) gets a spoken
 # "one moment": the caller never sits in silence wondering whether the line is dead.
 HOLD_ON_AFTER_S = 0.6
-# The same while the caller's words are still being recognised (speech recognition backed
-# up on a busy machine): once this much silence followed their last word. Later than for a
-# decision: the turn's own end takes 0.45-1.1 s, and a long utterance decodes in about 1 s
-# on an idle 2-core machine.
-HOLD_ON_SILENCE_S = 1.5
+# A shorter "One moment." while the caller's words are still being recognised (speech
+# recognition backed up on a busy machine): once this much silence followed their last
+# word. Later than for a decision: the turn's own end takes 0.45-1.1 s and a long utterance
+# decodes in about 1 s on an idle 2-core machine, and the answer waits for the filler to
+# end, so a filler said too soon delays answers that were nearly ready.
+HOLD_ON_SILENCE_S = 1.8
 
 
 @dataclass(frozen=True)

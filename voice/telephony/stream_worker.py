@@ -102,14 +102,14 @@ class TurnWorker:
     async def _take(self, queued: Queued) -> None:
         started = loop_clock() if queued.voice_end is None else queued.voice_end
         heard = queued.heard
-        held = False  # a "one moment" is playing
+        held: str | None = None  # the "one moment" playing
         if heard is None and (queued.audio is not None or queued.speculative is not None):
             hearing = asyncio.create_task(self.hearing.hear(queued))
             if not self.player.speaking and not self.closing:
                 # Speech recognition is backed up (a busy machine): "one moment", not silence.
                 silent_s = loop_clock() - started  # since their last word
                 after_s = max(0.0, HOLD_ON_SILENCE_S - silent_s)
-                held = await self.replies.hold_on_while(hearing, after_s)
+                held = await self.replies.hold_on_while(hearing, after_s, prompts.ONE_MOMENT)
             heard = await hearing
             if heard.error is None and (heard.transcript is None or not heard.transcript.text):
                 # Voice-like sound with no words (a cough, a click): not a turn.
@@ -128,8 +128,8 @@ class TurnWorker:
             self.call_sid, self.caller, digits=queued.digits, heard=heard, interrupted=interrupted
         )
         deciding = asyncio.create_task(self.calls.decide(turn))
-        if not held:
-            held = early is None and not self.closing and await self.replies.hold_on_while(deciding)
+        if held is None and early is None and not self.closing:
+            held = await self.replies.hold_on_while(deciding)
         decision = await deciding
         if self.closing:  # the stream ended: what the caller said is stored
             if (queued.early is not None or held) and self.heard_at_hang_up is not None:
@@ -157,7 +157,7 @@ class TurnWorker:
                 self.reply_interrupted = True
                 await self.replies.record(decision, report, started=started, timings=timings)
                 return
-            said_first = " ".join(report.heard) if report.interrupted else prompts.HOLD_ON
+            said_first = " ".join(report.heard) if report.interrupted else held
         await self._speak(decision, started=started, timings=timings, said_first=said_first)
 
     async def _speak(

@@ -31,6 +31,7 @@ STILL_THERE = "Are you still there?"
 KEY_NOT_USED = "That key isn't used here. Press 0 for a person, or just tell me what you need."
 LOOKUP_FAILED = "Sorry, I can't look that up right now."
 HOLD_ON = "One moment, let me check."  # live calls, when an answer takes a while (a lookup)
+ONE_MOMENT = "One moment."  # live calls, while the caller's words wait for recognition
 ASK_PIN = (
     "For your security, please enter your PIN on your keypad, then press pound. "
     "You can also say the digits."
