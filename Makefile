@@ -54,6 +54,7 @@ test: lint layers typecheck unit
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.turns
 	$(BIN)/python -m bench.streams
+	$(BIN)/python -m bench.capacity
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
