@@ -55,7 +55,7 @@ def test_the_policy_can_send_busy_calls_to_a_voicemail() -> None:
 def test_with_nobody_to_take_calls_or_out_of_hours_it_is_a_voicemail() -> None:
     nobody = engine(PolicySpec(), agent_available=False).turn_away(CallState())
     assert nobody.action is Action.VOICEMAIL
-    assert nobody.say == (BusySpec().say, prompts.VOICEMAIL_NO_AGENT)
+    assert nobody.say == (BusySpec().say, prompts.LEAVE_MESSAGE)  # "busy" says why once
     closed_on_sunday = PolicySpec(
         hours=HoursSpec(timezone="America/New_York", open={"mon-fri": "08:00-20:00"})
     )

@@ -62,7 +62,7 @@ def turn_away(state: CallState, policy: EscalationPolicy, *, agent_available: bo
     voicemail when nobody can take it, or out of hours) or, if the policy says so, a
     voicemail at once."""
     busy = policy.spec.busy
-    if busy.action == "voicemail":
+    if busy.action == "voicemail" or not agent_available:  # the busy words say why
         state.move_to(Phase.VOICEMAIL)
         return Decision(
             say=(busy.say, prompts.LEAVE_MESSAGE),
