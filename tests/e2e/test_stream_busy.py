@@ -122,3 +122,23 @@ async def test_past_max_live_calls_a_new_call_hears_the_lines_are_busy_and_goes_
     assert record["transfers"][0]["reason"] == "lines_busy"
     assert "voice_calls_turned_away 2.0" in metrics.text
     assert "voice_live_capacity 1.0" in metrics.text
+
+
+async def test_a_replayed_webhook_of_a_turned_away_call_changes_nothing(
+    tmp_path: Path, shared_data: Path, engines: Engines, caller_voice: CallerVoice
+) -> None:
+    settings = make_settings(
+        shared_data,
+        database_url=f"sqlite:///{tmp_path / 'voice.db'}",
+        voice_mode="stream",
+        max_live_calls=1,
+    )
+    first, second = ("CA" + c * 32 for c in "56")
+    async with stream_line(settings, engines, caller_voice) as line:
+        await line.answer(first)  # the one line
+        await line.post("/twilio/voice", call_params(second))  # turned away: a person
+        replayed = await line.post("/twilio/voice", call_params(second))
+        record = await line.record(second)
+    assert ET.fromstring(replayed.text).find("Hangup") is not None
+    assert len(record["transfers"]) == 1  # not handed over (and notified) twice
+    assert len(record["turns"]) == 1

@@ -134,22 +134,14 @@ class CallService:
         recorded by ``record_attestation`` when the call was opened (a live stream).
         ``CallUnderway`` when the call had already moved past its greeting or ended (a
         replayed webhook): its state is never reset."""
-        created = await self.store.open_call(
+        await self._open_fresh(
             call_sid,
             account_sid=account_sid,
             from_number=from_number,
             to_number=to_number,
             direction=direction,
-            status=status or "in-progress",
+            status=status,
         )
-        state = await self._state(call_sid)
-        if not created and (not _fresh(state) or await self.store.call_ended(call_sid)):
-            log.warning(
-                "call %s: asked to greet again in phase %s; state kept (a replayed webhook?)",
-                call_sid,
-                state.phase,
-            )
-            raise CallUnderway(call_sid)
         state = CallState()
         if attestation is not None:
             await self.record_attestation(call_sid, attestation)
@@ -170,9 +162,36 @@ class CallService:
         attestation: str,
     ) -> SpokenReply:
         """A new call there is no line for: opened and stored like any call, then told the
-        lines are busy and handed over (``Engine.turn_away``), never greeted by the bot."""
+        lines are busy and handed over (``Engine.turn_away``), never greeted by the bot.
+        ``CallUnderway`` for a replayed webhook, as ``greet``."""
         started = time.perf_counter()
-        await self.store.open_call(
+        await self._open_fresh(
+            call_sid,
+            account_sid=account_sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            status=status,
+        )
+        await self.record_attestation(call_sid, attestation)
+        state = CallState()
+        decision = self.engine.turn_away(state)
+        await self._commit(call_sid, state, decision)
+        return await self.speak(call_sid, decision, started=started)
+
+    async def _open_fresh(
+        self,
+        call_sid: str,
+        *,
+        account_sid: str,
+        from_number: str,
+        to_number: str,
+        direction: str,
+        status: str,
+    ) -> None:
+        """Open the call in the store; ``CallUnderway`` if it already existed and has moved
+        past its greeting or ended (a replayed ``/twilio/voice``): its state stays as it is."""
+        created = await self.store.open_call(
             call_sid,
             account_sid=account_sid,
             from_number=from_number,
@@ -180,11 +199,16 @@ class CallService:
             direction=direction,
             status=status or "in-progress",
         )
-        await self.record_attestation(call_sid, attestation)
-        state = CallState()
-        decision = self.engine.turn_away(state)
-        await self._commit(call_sid, state, decision)
-        return await self.speak(call_sid, decision, started=started)
+        if created:
+            return
+        state = await self._state(call_sid)
+        if not _fresh(state) or await self.store.call_ended(call_sid):
+            log.warning(
+                "call %s: /twilio/voice again in phase %s; state kept (a replayed webhook?)",
+                call_sid,
+                state.phase,
+            )
+            raise CallUnderway(call_sid)
 
     async def record_attestation(self, call_sid: str, attestation: str) -> None:
         """Audit the carrier's verdict on the calling number; only ``A`` is a factor."""

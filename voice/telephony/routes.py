@@ -96,6 +96,14 @@ def recording_of(ctx: AppContext, form: dict[str, str]) -> RecordingResult:
 @router.post("/voice")
 async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Response:
     info = CallInfo.parse(form)
+    opening = {  # what a new call is opened with
+        "account_sid": info.account_sid,
+        "from_number": info.from_number,
+        "to_number": info.to_number,
+        "direction": info.direction,
+        "status": info.status,
+        "attestation": info.attestation,
+    }
 
     async def run() -> str:
         if ctx.settings.voice_mode == "stream" and not ctx.lines.admit(info.call_sid):
@@ -104,15 +112,10 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
                 info.call_sid,
                 ctx.lines.capacity,
             )
-            busy = await ctx.calls.turn_away(
-                info.call_sid,
-                account_sid=info.account_sid,
-                from_number=info.from_number,
-                to_number=info.to_number,
-                direction=info.direction,
-                status=info.status,
-                attestation=info.attestation,
-            )
+            try:
+                busy = await ctx.calls.turn_away(info.call_sid, **opening)
+            except CallUnderway:  # a replayed webhook: the call's state stays as it is
+                return ctx.twiml.hangup()
             return ctx.twiml.reply(busy, call_sid=info.call_sid)
         if ctx.settings.voice_mode == "stream":
             await ctx.store.open_call(
@@ -135,15 +138,7 @@ async def incoming_call(request: Request, ctx: Ctx, form: TwilioForm) -> Respons
             # The caller's number stays in the store: the stream is told only its ticket.
             return ctx.twiml.connect_stream({STREAM_TOKEN_PARAMETER: token})
         try:
-            reply = await ctx.calls.start(
-                info.call_sid,
-                account_sid=info.account_sid,
-                from_number=info.from_number,
-                to_number=info.to_number,
-                direction=info.direction,
-                status=info.status,
-                attestation=info.attestation,
-            )
+            reply = await ctx.calls.start(info.call_sid, **opening)
         except CallUnderway:  # a replayed webhook: the call's state stays as it is
             return ctx.twiml.hangup()
         return ctx.twiml.reply(reply, call_sid=info.call_sid)
