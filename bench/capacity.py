@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.streams import connect
+from bench.streams import connect, what_the_server_heard
 from bench.turns import ADMIN, PUBLIC, ROOT, SID, TOKEN, pct, write_section
 from voice.config import Settings
 from voice.simulator.caller_voice import CallerVoice
@@ -180,6 +180,7 @@ async def one_call(
     except Exception as exc:  # a failed call is counted, never hidden
         out.failed += 1
         print(f"call {sid} failed: {type(exc).__name__}: {exc}", flush=True)
+        print(await what_the_server_heard(base, sid), flush=True)
 
 
 async def stored_answers(base: str, sid: str, out: Level) -> None:
