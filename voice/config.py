@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     whisper_workers: int = Field(1, ge=1, le=16)
     whisper_beam: int = Field(3, ge=1, le=10)
     whisper_window_s: float = Field(7.0, ge=0.0, le=30.0)  # padding kept after the audio; 0: 30 s
+    whisper_alternatives: int = Field(2, ge=0, le=9)  # runner-up readings the dialog may try
     tts_voice: str = "en_US-joe-medium"
     tts_engine: Literal["piper", "coqui"] = "piper"
     coqui_model: str | None = None  # a Coqui model name, e.g. tts_models/en/vctk/vits

@@ -94,6 +94,7 @@ def load_engines(settings: Settings) -> Engines:
         num_workers=settings.whisper_workers,
         beam_size=settings.whisper_beam,
         window_margin_s=settings.whisper_window_s,
+        alternatives=settings.whisper_alternatives,
     )
     log.info("loading speech-to-text model %s (%s)", settings.whisper_model, whisper_path)
     stt.load()

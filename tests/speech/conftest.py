@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voice.config import Settings
+from voice.intents.loader import load_intents
+from voice.intents.vocabulary import vocabulary_prompt
 from voice.speech.audio import Audio
 from voice.speech.codecs import read_wav
 from voice.speech.models import (
@@ -23,11 +26,38 @@ from voice.speech.models import (
 from voice.speech.stt import WhisperSTT
 from voice.speech.tts import PiperTTS
 
+INTENTS = Path(__file__).resolve().parents[2] / "intents"
+
 
 @pytest.fixture(scope="session")
 def executor() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="speech-test") as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+def pool() -> Iterator[ThreadPoolExecutor]:
+    """One speech worker, as the service runs Whisper."""
+    with ThreadPoolExecutor(1) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="session")
+def service_whisper(pool: ThreadPoolExecutor) -> WhisperSTT:
+    """Whisper as the service runs it: beam 3 (WHISPER_BEAM), the window fitted to the audio
+    (WHISPER_WINDOW_S), runner-up readings kept (WHISPER_ALTERNATIVES) and the pack's words
+    as prompt."""
+    defaults = Settings(_env_file=None)
+    stt = WhisperSTT(
+        resolve_whisper_model(BUNDLED_WHISPER),
+        executor=pool,
+        beam_size=defaults.whisper_beam,
+        window_margin_s=defaults.whisper_window_s,
+        alternatives=defaults.whisper_alternatives,
+    )
+    stt.load()
+    stt.use_vocabulary(vocabulary_prompt(load_intents(INTENTS), "Acme"))
+    return stt
 
 
 @pytest.fixture(scope="session")

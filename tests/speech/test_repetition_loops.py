@@ -7,44 +7,14 @@ Reproduced with the corpus's own joe caller and its own pause."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from voice.config import Settings
-from voice.intents.loader import load_intents
-from voice.intents.vocabulary import vocabulary_prompt
 from voice.simulator.caller_audio import Delivery, render
 from voice.simulator.voices import caller_speaker
 from voice.speech.audio import Audio
-from voice.speech.models import BUNDLED_WHISPER, resolve_whisper_model
 from voice.speech.stt import WhisperSTT
-
-INTENTS = Path(__file__).resolve().parents[2] / "intents"
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(1) as executor:
-        yield executor
-
-
-@pytest.fixture(scope="module")
-def service_whisper(pool: ThreadPoolExecutor) -> WhisperSTT:
-    """Whisper as the service runs it: beam 3 (WHISPER_BEAM), the window fitted to the audio
-    (WHISPER_WINDOW_S) and the pack's words as prompt."""
-    defaults = Settings(_env_file=None)
-    stt = WhisperSTT(
-        resolve_whisper_model(BUNDLED_WHISPER),
-        executor=pool,
-        beam_size=defaults.whisper_beam,
-        window_margin_s=defaults.whisper_window_s,
-    )
-    stt.load()
-    stt.use_vocabulary(vocabulary_prompt(load_intents(INTENTS), "Acme"))
-    return stt
 
 
 async def _digits(pool: ThreadPoolExecutor) -> Audio:

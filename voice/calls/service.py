@@ -246,6 +246,10 @@ class CallService:
             timings["match_ms"] = _ms(t0)
             if decision is not None and "lookup_ms" in decision.details:
                 timings["lookup_ms"] = float(decision.details["lookup_ms"])
+            if decision is not None and "understood_as" in decision.details:
+                # The bot acted on a runner-up reading of the words: that is the turn's text.
+                text = decision.details["understood_as"]
+                timings["reading"] = float(decision.details["reading"])
             # Whatever happens next, what the caller said is stored.
             confidence = heard_input.confidence
             if decision is not None and decision.confidence is not None:
@@ -439,7 +443,10 @@ def _to_input(heard: Heard) -> CallerInput:
     if transcript is None or transcript.no_speech or not transcript.text.strip():
         return CallerInput(kind=InputKind.SILENCE)
     return CallerInput(
-        kind=InputKind.SPEECH, text=transcript.text.strip(), confidence=transcript.confidence
+        kind=InputKind.SPEECH,
+        text=transcript.text.strip(),
+        confidence=transcript.confidence,
+        alternatives=transcript.alternatives,
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from voice.dialog import answers
 from voice.dialog.handover import hand_over, turn_away
+from voice.dialog.readings import Reading, understood
 from voice.dialog.state import CallState, Phase
 from voice.dialog.turns import Action, Caller, CallerInput, Decision, InputKind
 from voice.dialog.verification import Verifier
@@ -130,7 +131,7 @@ class DialogEngine(FollowsLive, VerifyingTurns):
         if turn.kind is InputKind.UNCLEAR:
             return self._on_unclear(state)
         state.silences = 0
-        return self._on_speech(state, turn.text, caller, interrupted=turn.interrupted)
+        return self._on_speech(state, turn, caller)
 
     def transfer_failed(self, state: CallState) -> Decision:
         """The agent did not answer, was busy, or the dial failed: take a voicemail."""
@@ -219,15 +220,14 @@ class DialogEngine(FollowsLive, VerifyingTurns):
             understood=False,
         )
 
-    def _on_speech(
-        self, state: CallState, text: str, caller: Caller, *, interrupted: bool = False
-    ) -> Decision:
+    def _on_speech(self, state: CallState, turn: CallerInput, caller: Caller) -> Decision:
+        text = turn.text
         judged = self.policy.judge(
             text,
             state.frustration,
             bot_failed=state.misses > 0 or state.slot_misses > 0,
             offered=state.person_offered,
-            interrupted=interrupted,
+            interrupted=turn.interrupted,
         )
         state.frustration = judged.frustration
         state.sentiment.append(self.policy.trend(state.frustration))
@@ -241,13 +241,15 @@ class DialogEngine(FollowsLive, VerifyingTurns):
                 priority=escalation.priority,
                 evidence=escalation.evidence,
             )
-        decision = self._on_words(state, text, caller)
+        decision = self._on_words(state, text, caller, turn.alternatives)
         if judged.acknowledge and decision.action is Action.LISTEN:
             state.person_offered = True
             return replace(decision, say=(judged.acknowledge, *decision.say))
         return decision
 
-    def _on_words(self, state: CallState, text: str, caller: Caller) -> Decision:
+    def _on_words(
+        self, state: CallState, text: str, caller: Caller, alternatives: tuple[str, ...] = ()
+    ) -> Decision:
         if state.phase == Phase.VERIFYING:
             return self._on_verifying(state, text, caller)
         match = self.matcher.match(text)
@@ -267,9 +269,14 @@ class DialogEngine(FollowsLive, VerifyingTurns):
             if answer == "yes":
                 state.move_to(Phase.LISTENING)
                 return Decision(say=(prompts.WHAT_ELSE,), action=Action.LISTEN)
-        if match.intent is None:
+        reading = understood(self.matcher, Reading(text, match), alternatives)
+        if reading.match.intent is None:
             return self._on_no_match(state, match)
-        return self._on_intent(state, match, text, caller)
+        decision = self._on_intent(state, reading.match, reading.text, caller)
+        if reading.rank:  # acted on a runner-up reading: the turn is stored as that
+            details = {"understood_as": reading.text, "reading": str(reading.rank)}
+            decision = replace(decision, details={**decision.details, **details})
+        return decision
 
     # -- intents and slots ----------------------------------------------------------------
 

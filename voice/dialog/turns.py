@@ -20,6 +20,7 @@ class CallerInput:
     digits: str = ""
     confidence: float = 0.0
     interrupted: bool = False  # the caller talked over the bot's reply to say this
+    alternatives: tuple[str, ...] = ()  # the recogniser's runner-up readings of ``text``
 
 
 @dataclass(frozen=True)

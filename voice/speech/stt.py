@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from voice.errors import ConfigError, SpeechError
+from voice.speech import hypotheses
 from voice.speech.audio import Audio
 from voice.speech.codecs import for_whisper, resample
 from voice.speech.models import BUNDLED_WHISPER
@@ -100,6 +101,8 @@ class Transcript:
     no_speech: bool  # True when nothing voiced was found (text is then "")
     # How long it waited for a free speech worker (a busy machine); a timing, not content.
     queued_s: float = field(default=0.0, compare=False)
+    # Whisper's runner-up readings of the same audio, best first (``voice.speech.hypotheses``).
+    alternatives: tuple[str, ...] = ()
 
 
 class SpeechToText(Protocol):
@@ -116,7 +119,8 @@ class WhisperSTT:
     English-only models and to detection otherwise. ``num_workers`` > 1 lets that many
     transcriptions decode in parallel when the executor has as many threads.
     ``window_margin_s`` > 0 fits the encoder's window to the audio plus that much padding
-    (:mod:`voice.speech.window`); 0 keeps Whisper's 30 s window.
+    (:mod:`voice.speech.window`); 0 keeps Whisper's 30 s window. ``alternatives`` > 0 keeps
+    up to that many runner-up readings of the beam search (:mod:`voice.speech.hypotheses`).
     """
 
     def __init__(
@@ -129,8 +133,10 @@ class WhisperSTT:
         beam_size: int = 1,
         language: str | None = None,
         window_margin_s: float = 0.0,
+        alternatives: int = 0,
     ) -> None:
         self._model_name = model
+        self._alternatives = alternatives
         self._window_margin_s = window_margin_s
         self._executor = executor
         self._cpu_threads = cpu_threads
@@ -163,6 +169,8 @@ class WhisperSTT:
             ) from exc
         if self._language is None and self._english_only():
             self._language = "en"
+        if self._alternatives > 0 and self._beam_size > 1:
+            self._model.model = hypotheses.NBestModel(self._model.model, self._alternatives + 1)
 
     def use_vocabulary(self, prompt: str | None) -> None:
         """Give Whisper this text as its initial prompt (the words callers of this line use,
@@ -183,13 +191,12 @@ class WhisperSTT:
         loop = asyncio.get_running_loop()
         submitted = time.perf_counter()
 
-        def decode() -> tuple[float, str, float]:
-            queued_s = time.perf_counter() - submitted
-            return (queued_s, *self._decode(audio))
+        def decode() -> tuple[float, _Decoded]:
+            return time.perf_counter() - submitted, self._decode(audio)
 
         self._backlog += 1
         try:
-            queued_s, text, confidence = await loop.run_in_executor(self._executor, decode)
+            queued_s, decoded = await loop.run_in_executor(self._executor, decode)
         except SpeechError:
             raise
         except Exception as exc:
@@ -198,40 +205,50 @@ class WhisperSTT:
             ) from exc
         finally:
             self._backlog -= 1
-        return Transcript(text, confidence, audio.duration_s, no_speech=not text, queued_s=queued_s)
+        text = decoded.text
+        return Transcript(
+            text,
+            decoded.confidence,
+            audio.duration_s,
+            no_speech=not text,
+            queued_s=queued_s,
+            alternatives=decoded.alternatives if text else (),
+        )
 
-    def _decode(self, audio: Audio) -> tuple[str, float]:
+    def _decode(self, audio: Audio) -> _Decoded:
         """Runs in the executor: gate, resample, transcribe, consume segments."""
         gated = audio.duration_s <= GATE_MAX_S
         if gated:
             if not _voiced(audio):
-                return "", 0.0
+                return _Decoded("", 0.0)
             pad = np.zeros(round(PAD_S * audio.rate), dtype=np.int16)
             audio = Audio(np.concatenate([pad, audio.samples, pad]), audio.rate)
-        text, confidence, looped = self._pass(audio, vad_filter=not gated)
-        if self._window_margin_s > 0 and (looped or says_again(text)):
+        decoded = self._pass(audio, vad_filter=not gated)
+        if self._window_margin_s > 0 and (decoded.looped or says_again(decoded.text)):
             # The fitted window's known failure: the utterance said again, or a loop. The
             # full window decides (the caller may really have said "no, no").
             log.debug("Whisper repeated itself on a fitted window; decoding on the full one")
             with _full_window():
-                text, confidence, _ = self._pass(audio, vad_filter=not gated)
-        return text, confidence
+                decoded = self._pass(audio, vad_filter=not gated)
+        return decoded
 
-    def _pass(self, audio: Audio, *, vad_filter: bool) -> tuple[str, float, bool]:
-        """A decoding pass, greedy again if beam search looped; whether the last pass looped."""
-        text, confidence, looped = self._run(audio, self._beam_size, vad_filter=vad_filter)
-        if looped and self._beam_size > 1:
+    def _pass(self, audio: Audio, *, vad_filter: bool) -> _Decoded:
+        """A decoding pass, greedy again if beam search looped."""
+        decoded = self._run(audio, self._beam_size, vad_filter=vad_filter)
+        if decoded.looped and self._beam_size > 1:
             # Beam search fell into a repetition loop ("4, 5, 4, 4, 4, ..." for two digits
             # read with a pause): the loop is dropped as noise, and with it the caller's
             # words. Greedy decoding of the same audio rarely loops the same way.
             log.debug(
                 "Whisper looped on %.2f s of audio; decoding it again greedily", audio.duration_s
             )
-            text, confidence, looped = self._run(audio, 1, vad_filter=vad_filter)
-        return text, confidence, looped
+            decoded = self._run(audio, 1, vad_filter=vad_filter)
+        return decoded
 
-    def _run(self, audio: Audio, beam_size: int, *, vad_filter: bool) -> tuple[str, float, bool]:
-        """One decoding pass: the kept text, its confidence, and whether a segment looped."""
+    def _run(self, audio: Audio, beam_size: int, *, vad_filter: bool) -> _Decoded:
+        """One decoding pass: the kept text, its confidence, whether a segment looped, and
+        the runner-up readings when the pass was one beam search."""
+        hypotheses.forget()
         segments, _info = self._model.transcribe(
             for_whisper(audio),
             language=self._language,
@@ -248,7 +265,29 @@ class WhisperSTT:
         )
         kept = list(segments)  # decoding happens here, as the generator is consumed
         looped = any(segment.compression_ratio > COMPRESSION_DROP for segment in kept)
-        return (*_combine(kept), looped)
+        text, confidence = _combine(kept)
+        return _Decoded(text, confidence, looped, self._runners_up(text))
+
+    def _runners_up(self, text: str) -> tuple[str, ...]:
+        """The other readings of the pass's one beam search (none for several searches:
+        each covers only part of the audio)."""
+        searches = hypotheses.searches()
+        if not text or self._alternatives <= 0 or len(searches) != 1:
+            return ()
+        tokenizer = self._model.hf_tokenizer
+        end = tokenizer.token_to_id("<|endoftext|>")
+        readings = (
+            tokenizer.decode([token for token in ids if token < end]) for ids in searches[0][1:]
+        )
+        return hypotheses.alternatives(text, readings, self._alternatives)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    text: str
+    confidence: float
+    looped: bool = False
+    alternatives: tuple[str, ...] = ()
 
 
 _WINDOW = threading.local()  # .full: this decoding thread wants Whisper's whole window
