@@ -70,7 +70,7 @@ def test_a_runner_up_needs_a_clear_lead(matcher: Matcher) -> None:
     # matcher (track_order) but barely leads refunds; it is not taken.
     taxi = "Can you order me, it taxy?"
     assert matcher.match(taxi).intent == "track_order"
-    reading = first(matcher, "Can you order me, it tax you?", taxi)
+    reading = first(matcher, "Can you order me a taxi?", taxi)
     assert reading.match.intent is None and reading.rank == 0
 
 
