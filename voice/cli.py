@@ -411,7 +411,10 @@ async def _call(args: argparse.Namespace) -> int:
 def _format_turn(turn: dict[str, Any]) -> str:
     timings = turn.get("timings") or {}
     stages = ", ".join(
-        f"{name.removesuffix('_ms')} {value:.0f} ms" for name, value in timings.items()
+        f"{name.removesuffix('_ms')} {value:.0f} ms"
+        if name.endswith("_ms")
+        else f"{name} {value:g}"
+        for name, value in timings.items()
     )
     if turn["speaker"] == "caller":
         heard = turn["text"] or f"({turn['kind']})"
