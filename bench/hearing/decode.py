@@ -65,9 +65,7 @@ async def clips(cases: list[SpokenCase]) -> list[tuple[str, Audio]]:
             if name not in speakers:
                 speakers[name] = caller_speaker(name, pool)
             clip = await render(speakers[name], case.text, case.delivery)
-            start = max(0, round((clip.speech[0][0] - MARGIN_MS) * 8))
-            end = round((clip.speech[-1][1] + MARGIN_MS) * 8)
-            out.append((clip.text, Audio(clip.audio.samples[start:end], 8000)))
+            out.append((clip.text, clip.spoken_span(MARGIN_MS)))
     return out
 
 

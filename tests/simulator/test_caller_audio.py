@@ -55,6 +55,17 @@ async def test_the_spans_are_where_the_speech_is(
         assert abs(start - true_start) <= 20 and abs(end - true_end) <= 20
 
 
+async def test_the_spoken_span_keeps_a_margin_either_side(joe: CallerSpeaker) -> None:
+    clip = await render(joe, "hello there", Delivery(lead_ms=800, trail_ms=900))
+    ((start, end),) = clip.speech
+    span = clip.spoken_span(300)
+    assert span.rate == 8000
+    assert abs(len(span.samples) - (end - start + 600) * 8) <= 1
+    assert np.array_equal(span.samples[:80], clip.audio.samples[round((start - 300) * 8) :][:80])
+    noise = await render(joe, "[noise:1]", Delivery())
+    assert noise.spoken_span() is noise.audio  # nothing said: the whole clip
+
+
 async def test_pauses_split_at_commas_and_each_part_is_spoken_alone(joe: CallerSpeaker) -> None:
     clip = await render(joe, "4, 5, 7, 1, 2", Delivery(pause_ms=400))
     assert clip.text == "4, 5, 7, 1, 2"

@@ -32,9 +32,7 @@ async def test_a_runner_up_reading_of_a_one_word_request_is_kept(
     service_whisper: WhisperSTT, pool: ThreadPoolExecutor
 ) -> None:
     clip = await render(caller_speaker("joe-fast", pool), "billing", Delivery(lead_ms=700))
-    start, end = clip.speech[0][0], clip.speech[-1][1]
-    span = clip.audio.samples[max(0, int((start - 300) * 8)) : int((end + 300) * 8)]
-    heard = await service_whisper.transcribe(Audio(span, clip.audio.rate))
+    heard = await service_whisper.transcribe(clip.spoken_span())
     readings = [heard.text, *heard.alternatives]
     assert ["billing"] in [words(r) for r in readings], heard
     assert len({" ".join(words(r)) for r in readings}) == len(readings), heard  # no repeats

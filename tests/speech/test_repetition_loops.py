@@ -19,9 +19,7 @@ from voice.speech.stt import WhisperSTT
 
 async def _digits(pool: ThreadPoolExecutor) -> Audio:
     clip = await render(caller_speaker("joe", pool), "4, 5", Delivery(pause_ms=750))
-    start, end = clip.speech[0][0], clip.speech[-1][1]
-    span = clip.audio.samples[max(0, int((start - 300) * 8)) : int((end + 300) * 8)]
-    return Audio(span, clip.audio.rate)
+    return clip.spoken_span()
 
 
 async def test_digits_with_a_pause_are_heard_not_dropped_as_a_loop(
@@ -54,9 +52,7 @@ async def test_the_fitted_window_hears_the_request_once(
     # over ("What are your weekday hours? What are your weekday hours?"): such a
     # transcript is decoded again on the full window (voice.speech.window.says_again).
     clip = await render(caller_speaker(voice, pool), text, Delivery())
-    start, end = clip.speech[0][0], clip.speech[-1][1]
-    span = clip.audio.samples[max(0, int((start - 300) * 8)) : int((end + 300) * 8)]
-    heard = await service_whisper.transcribe(Audio(span, clip.audio.rate))
+    heard = await service_whisper.transcribe(clip.spoken_span())
     said = text.lower().split()
     got = heard.text.lower().replace("?", "").replace(".", "").replace(",", "").split()
     assert len(got) <= len(said) + 1, heard

@@ -91,6 +91,16 @@ class Clip:
     text: str
     """What is said, without the sound markers: the reference for word error rate."""
 
+    def spoken_span(self, margin_ms: float = 300.0) -> Audio:
+        """The audio from ``margin_ms`` before the first spoken part to as long after the
+        last (as a live call hands an utterance to Whisper); the whole clip if nothing is said."""
+        if not self.speech:
+            return self.audio
+        rate = self.audio.rate / 1000
+        start = max(0, round((self.speech[0][0] - margin_ms) * rate))
+        end = round((self.speech[-1][1] + margin_ms) * rate)
+        return Audio(self.audio.samples[start:end], self.audio.rate)
+
 
 async def render(
     speaker: CallerSpeaker | None,

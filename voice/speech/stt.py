@@ -145,6 +145,7 @@ class WhisperSTT:
         self._language = language
         self._prompt: str | None = None
         self._model: Any = None
+        self._end_of_text = 0  # the tokenizer's end-of-text id, known once loaded
         self._backlog = 0  # transcriptions submitted and not finished (event loop only)
 
     @property
@@ -171,6 +172,7 @@ class WhisperSTT:
             self._language = "en"
         if self._alternatives > 0 and self._beam_size > 1:
             self._model.model = hypotheses.NBestModel(self._model.model, self._alternatives + 1)
+            self._end_of_text = self._model.hf_tokenizer.token_to_id("<|endoftext|>")
 
     def use_vocabulary(self, prompt: str | None) -> None:
         """Give Whisper this text as its initial prompt (the words callers of this line use,
@@ -212,7 +214,7 @@ class WhisperSTT:
             audio.duration_s,
             no_speech=not text,
             queued_s=queued_s,
-            alternatives=decoded.alternatives if text else (),
+            alternatives=decoded.alternatives,
         )
 
     def _decode(self, audio: Audio) -> _Decoded:
@@ -274,8 +276,7 @@ class WhisperSTT:
         searches = hypotheses.searches()
         if not text or self._alternatives <= 0 or len(searches) != 1:
             return ()
-        tokenizer = self._model.hf_tokenizer
-        end = tokenizer.token_to_id("<|endoftext|>")
+        end, tokenizer = self._end_of_text, self._model.hf_tokenizer
         readings = (
             tokenizer.decode([token for token in ids if token < end]) for ids in searches[0][1:]
         )
